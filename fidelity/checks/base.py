@@ -1,0 +1,163 @@
+"""Plumbing shared by the checks: the subject under test, evidence, and running a property under hypothesis.
+
+A check is a generic property of one claim kind. It sees an implementation only through the binding
+protocol (`Subject.build`) and the variant's math only through its spec; it never imports an implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from fidelity.cases import PAPER_WITNESS, LayerCase, base_layer, layer_cases
+from fidelity.profiles import Profile, hypothesis_settings
+
+
+class Violation(AssertionError):
+    """The claim does not hold for one example; carries the measured numbers."""
+
+    def __init__(self, message: str, measured: dict[str, float] | None = None):
+        super().__init__(message)
+        self.measured = measured or {}
+
+
+@dataclass
+class Evidence:
+    """What a check measured: a one-line observation, numbers, examples run, and a failure if any."""
+
+    passed: bool
+    observation: str
+    measured: dict[str, float] = field(default_factory=dict)
+    examples: int = 0
+    witness: str = ""
+    falsifying: str = ""  # the minimal failing example, as hypothesis reports it
+    token: str = ""  # a kind-specific verdict word (citation: CITATION-CORRECT, NO_REFERENCE, …)
+
+
+@dataclass
+class Subject:
+    """One implementation of one variant with fixed options, as a check drives it."""
+
+    binding: Any
+    variant: Any
+    options: dict = field(default_factory=dict)
+
+    def config(self, case: LayerCase):
+        return self.variant.make_config(case, **self.options)
+
+    def build(self, case: LayerCase, config=None):
+        """Seed torch's RNG from the case, make the base layer, attach the variant: (adapted, W, b)."""
+        base = base_layer(case)
+        weight = base.weight.detach().clone()
+        bias = base.bias.detach().clone() if base.bias is not None else None
+        torch.manual_seed(case.seed)
+        layer = self.binding.build(self.variant.name, weight, bias, config or self.config(case))
+        layer.module.eval()
+        layer.base.eval()
+        return layer, weight, bias
+
+
+@dataclass
+class Record:
+    """Accumulates, across examples, the worst margin (measured / tolerance) and its numbers."""
+
+    examples: int = 0
+    worst: float = -1.0
+    worst_case: str = ""
+    worst_measured: dict[str, float] = field(default_factory=dict)
+    first_measured: dict[str, float] = field(default_factory=dict)  # the first witness's numbers
+
+    def add(self, case: LayerCase, margin: float, measured: dict[str, float]):
+        if not self.examples:
+            self.first_measured = dict(measured)
+        self.examples += 1
+        if margin > self.worst:
+            self.worst, self.worst_case, self.worst_measured = margin, str(case), dict(measured)
+
+
+def run_property(
+    prop: Callable[[LayerCase, Record], None],
+    profile: Profile,
+    strategy: st.SearchStrategy[LayerCase] | None = None,
+    witnesses: tuple[LayerCase, ...] = (PAPER_WITNESS,),
+    observation: Callable[[Record], str] = lambda rec: "",
+) -> Evidence:
+    """Run `prop` on the witnesses first, then on hypothesis-drawn cases; a Violation becomes failed Evidence."""
+    record = Record()
+
+    def test(case: LayerCase):
+        prop(case, record)
+
+    test = given(case=strategy or layer_cases())(test)
+    for w in reversed(witnesses):
+        test = example(case=w)(test)
+    test = hypothesis_settings(profile)(test)
+    witness = "; ".join(str(w) for w in witnesses)
+    try:
+        test()
+    except Violation as v:
+        notes = [n for n in getattr(v, "__notes__", []) if n.strip()]
+        return Evidence(
+            passed=False,
+            observation=str(v),
+            measured=v.measured,
+            examples=record.examples,
+            witness=witness,
+            falsifying="\n".join(notes),
+        )
+    return Evidence(
+        passed=True,
+        observation=observation(record),
+        measured={"worst_margin": record.worst, **record.worst_measured},
+        examples=record.examples,
+        witness=witness,
+    )
+
+
+def float64_roles(layer) -> dict[str, torch.Tensor]:
+    """The realised trainable tensors, read back and cast up to float64 (never via the implementation's code)."""
+    return {k: v.detach().to(torch.float64).clone() for k, v in layer.roles.items()}
+
+
+def set_roles(layer, values: dict[str, torch.Tensor]):
+    """Write new values into the live role tensors, in their own dtype."""
+    with torch.no_grad():
+        for name, value in values.items():
+            layer.roles[name].copy_(value.to(layer.roles[name].dtype))
+
+
+def randomize(subject: Subject, case: LayerCase, layer, weight: torch.Tensor, config) -> dict[str, torch.Tensor]:
+    """Move every trainable to a random non-degenerate state (claim-kinds.md §1.4); returns it in float64."""
+    state = subject.variant.random_state(case, float64_roles(layer), weight.to(torch.float64), config)
+    set_roles(layer, state)
+    return float64_roles(layer)
+
+
+def effective_weight(layer, case: LayerCase) -> tuple[torch.Tensor, torch.Tensor]:
+    """The probe of claim-kinds.md §1.3: b_eff = f(0), W_effᵀ = f(I) − f(0), computed in the layer's dtype."""
+    with torch.no_grad():
+        eye = torch.eye(case.d_in, dtype=case.torch_dtype)
+        zero = torch.zeros(1, case.d_in, dtype=case.torch_dtype)
+        b_eff = layer(zero).to(torch.float64)[0]
+        w_eff_t = layer(eye).to(torch.float64) - b_eff
+    return w_eff_t.T.contiguous(), b_eff
+
+
+class Check:
+    """Base of all checks: one claim kind, run against one subject. Subclasses implement `run`."""
+
+    kind = "?"
+    topic = "forward"  # which source lines the review cites for this claim
+
+    def __init__(self, options: dict | None = None):
+        self.options = dict(options or {})  # variant options the cell runs with, e.g. {"use_rslora": True}
+
+    def run(self, subject: Subject, profile: Profile) -> Evidence:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.options or ''})"

@@ -1,0 +1,45 @@
+"""K06 parameter inventory: exactly the declared roles are trainable, with the paper's shapes; the base is frozen.
+
+Reads `requires_grad` of every parameter of the adapted module, maps each to a role through the binding,
+and compares with the variant spec; the trainable scalar count must equal the closed form (K25).
+"""
+
+from __future__ import annotations
+
+from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
+
+
+class Inventory(Check):
+    kind = "inventory"
+    topic = "trainable"
+
+    def run(self, subject: Subject, profile) -> Evidence:
+        spec = subject.variant
+
+        def prop(case, record):
+            layer, _, _ = subject.build(case)
+            trainable = {n: p for n, p in layer.module.named_parameters() if p.requires_grad}
+            unmapped = [n for n in trainable if n not in layer.param_roles]
+            if unmapped:
+                raise Violation(f"trainable parameters with no role: {unmapped} [{case}]")
+            base_trainable = [n for n in trainable if layer.param_roles[n].startswith("base.")]
+            if base_trainable:
+                raise Violation(f"base parameters left trainable: {base_trainable} [{case}]")
+            roles = {layer.param_roles[n]: tuple(p.shape) for n, p in trainable.items()}
+            expected = {r.name: r.shape(case) for r in spec.roles}
+            if roles != expected:
+                raise Violation(f"trainable roles and shapes {roles} differ from the claimed {expected} [{case}]")
+            count = sum(p.numel() for p in trainable.values())
+            measured = {"trainable_scalars": float(count), "closed_form": float(spec.parameter_count(case))}
+            if count != spec.parameter_count(case):
+                raise Violation(f"{count} trainable scalars, the closed form gives {spec.parameter_count(case)}",
+                                measured)
+            record.add(case, 0.0, measured)
+
+        shapes = ", ".join(f"{r.name} {r.meaning}" for r in spec.roles)
+        return run_property(
+            prop,
+            profile,
+            observation=lambda rec: f"trainable tensors are exactly {shapes}; base weight and bias frozen; trainable "
+            f"count equals the closed form in all {rec.examples} examples",
+        )

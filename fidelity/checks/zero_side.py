@@ -1,0 +1,41 @@
+"""K04 which factor is zero: at init the variant's zero-side roles are exactly zero and the others are not.
+
+This is the part of the init claim that identity alone cannot see: a layer with the zero on the wrong side
+(A = 0, B random) is an identity too, but it trains differently (history: zero side swapped).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
+
+
+class ZeroSide(Check):
+    kind = "zero_side"
+    topic = "init"
+
+    def run(self, subject: Subject, profile) -> Evidence:
+        spec = subject.variant
+
+        def prop(case, record):
+            layer, _, _ = subject.build(case)
+            nonzero = {name: int(torch.count_nonzero(t)) for name, t in layer.roles.items()}
+            measured = {f"nonzero_{k}": float(v) for k, v in nonzero.items()}
+            for name, count in nonzero.items():
+                if name in spec.zero_at_init and count:
+                    raise Violation(f"role '{name}' should be exactly zero at init but has {count} non-zero "
+                                    f"entries [{case}]", measured)
+                if name not in spec.zero_at_init and not count:
+                    raise Violation(f"role '{name}' should be random (non-zero) at init but is all zero [{case}]",
+                                    measured)
+            record.add(case, 0.0, measured)
+
+        zero = ", ".join(sorted(spec.zero_at_init))
+        other = ", ".join(sorted(r.name for r in spec.roles if r.name not in spec.zero_at_init))
+        return run_property(
+            prop,
+            profile,
+            observation=lambda rec: f"'{zero}' exactly zero and '{other}' non-zero at init in all "
+            f"{rec.examples} examples",
+        )

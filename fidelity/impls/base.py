@@ -1,0 +1,145 @@
+"""The binding protocol: how the suite drives an implementation without importing it in any check.
+
+A binding builds an adapted `nn.Linear` for a variant from a given weight, bias and config, exposes the live
+trainable tensors under the variant's canonical role names (`down`, `up`, …), points at its own source lines,
+and declares where it departs from a paper on purpose (or by a known bug).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+
+class NotProvided(Exception):
+    """The implementation does not provide this variant or option (the cell is N/A, with this reason)."""
+
+
+@dataclass
+class AdaptedLayer:
+    """One adapted linear layer as the checks see it."""
+
+    module: nn.Module  # the adapted layer; calling it runs the adapted forward pass
+    base: nn.Module  # an untouched deep copy of the base layer, taken before attaching
+    roles: dict[str, torch.Tensor]  # canonical role -> the live tensor (write under torch.no_grad())
+    param_roles: dict[str, str]  # every name of module.named_parameters() -> role, or "base.weight"/"base.bias"
+    realised: dict[str, float] = field(default_factory=dict)  # read for the review only, never checked
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+    def base_forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Lines of an implementation's source, cited in a review as `path:first-last`."""
+
+    path: str  # stable display path, e.g. `peft 0.21.2: src/peft/tuners/lora/layer.py`
+    first: int
+    lines: tuple[str, ...]
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.lines) - 1
+
+    def cite(self) -> str:
+        return f"{self.path}:{self.first}" if self.first == self.last else f"{self.path}:{self.first}-{self.last}"
+
+
+def source_lines(obj: Any, display_root: Path, display_prefix: str, pattern: str | None = None) -> list[SourceRef]:
+    """The lines of `obj`'s source matching `pattern` (all of it when None), each as its own SourceRef."""
+    lines, first = inspect.getsourcelines(obj)
+    path = Path(inspect.getsourcefile(obj)).resolve()
+    try:
+        shown = f"{display_prefix}{path.relative_to(display_root.resolve())}"
+    except ValueError:
+        shown = f"{display_prefix}{path.name}"
+    if pattern is None:
+        return [SourceRef(shown, first, tuple(line.rstrip("\n") for line in lines))]
+    regex = re.compile(pattern)
+    refs = [SourceRef(shown, first + i, (line.rstrip("\n"),)) for i, line in enumerate(lines) if regex.search(line)]
+    return refs or [SourceRef(shown, first, (lines[0].rstrip("\n"),))]
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A binding's statement about one claim: a deliberate deviation, or a known bug.
+
+    A deviation needs a rationale and an alternative property (a check instance) that holds instead, plus the
+    claims it still preserves; a known bug needs a link. Either one that no longer fails turns STALE.
+    """
+
+    claim: str
+    kind: str  # "deviation" | "known_bug"
+    rationale: str
+    alternative: Any = None  # a fidelity.checks Check, run in place of the paper's property
+    preserves: tuple[str, ...] = ()
+    link: str = ""
+
+    def __post_init__(self):
+        if self.kind not in ("deviation", "known_bug"):
+            raise ValueError(f"declaration for {self.claim}: kind must be 'deviation' or 'known_bug'")
+        if self.kind == "deviation" and self.alternative is None:
+            raise ValueError(f"declaration for {self.claim}: a deviation must name the alternative property it keeps")
+        if self.kind == "known_bug" and not self.link:
+            raise ValueError(f"declaration for {self.claim}: a known bug must link its evidence (issue URL)")
+
+
+class Binding:
+    """Base class of implementations under test. Subclasses set `name` and implement the methods."""
+
+    name: str = "?"
+    declarations: tuple[Declaration, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Name and version as shown in reviews, e.g. `peft 0.21.2`."""
+        return self.name
+
+    def unavailable(self) -> str | None:
+        """Why this implementation cannot run here (e.g. not installed, with the install hint), or None."""
+        return None
+
+    def provides(self, variant: str, options: dict) -> str | None:
+        """None when the variant with these options is provided, else the reason it is not (N/A)."""
+        return None
+
+    def build(self, variant: str, weight: torch.Tensor, bias: torch.Tensor | None, config: Any) -> AdaptedLayer:
+        """Attach the variant to a fresh `nn.Linear` holding `weight` and `bias`; eval mode, no dropout."""
+        raise NotImplementedError
+
+    def sources(self, variant: str, topic: str) -> list[SourceRef]:
+        """The source lines implementing `topic` (init, forward, scaling, trainable, citation)."""
+        return []
+
+    def citation_text(self, variant: str, options: dict) -> str:
+        """The text where the implementation cites its paper (docstrings, help strings)."""
+        return ""
+
+    def declaration(self, claim_id: str) -> Declaration | None:
+        for d in self.declarations:
+            if d.claim == claim_id:
+                return d
+        return None
+
+
+def fresh_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
+    """A new `nn.Linear` holding copies of `weight` and `bias`, in their dtype."""
+    d_out, d_in = weight.shape
+    layer = nn.Linear(d_in, d_out, bias=bias is not None, dtype=weight.dtype)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        if bias is not None:
+            layer.bias.copy_(bias)
+    return layer
+
+
+Builder = Callable[..., AdaptedLayer]

@@ -1,0 +1,16 @@
+"""The controlled vocabulary of claim kinds (claim-kinds.md numbering in brackets).
+
+Paper TOMLs may only name kinds listed here; each kind has one check module in `fidelity/checks/`.
+"""
+
+KINDS: dict[str, str] = {
+    "identity": "K01 zero-init identity: the adapted layer equals the base layer at init",
+    "zero_side": "K04 which factor is exactly zero at init",
+    "liveness": "K04 step-0 gradient pattern: which trainables get a gradient on the first step",
+    "inventory": "K06 exactly the declared tensors are trainable; the base stays frozen",
+    "scaling": "K07 the delta scales as the paper says, measured through the forward pass",
+    "formula": "K12 the forward pass equals the paper's formula at random non-degenerate parameters",
+    "low_rank": "K12 the update has the paper's factor shapes and rank at most r",
+    "init_distribution": "K29 a named initial distribution, tested with a negative control",
+    "citation": "K28 the implementation cites the paper (arXiv id, first author, year)",
+}

@@ -1,0 +1,35 @@
+"""Tolerances tied to the dtype an implementation computes in (claim-kinds.md §1.5).
+
+Every tolerance here is `k · eps(dtype) · scale` with `k` and `scale` stated; no check may use a loose
+absolute constant.
+"""
+
+from __future__ import annotations
+
+import torch
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def eps(dtype: torch.dtype) -> float:
+    """Unit roundoff of `dtype` (torch.finfo eps)."""
+    return torch.finfo(dtype).eps
+
+
+def fwd_k(n: int) -> float:
+    """T-fwd multiple: `2 (n + 2)` for a path whose longest accumulated inner product has length `n`."""
+    return 2.0 * (n + 2)
+
+
+def fwd_tolerance(dtype: torch.dtype, n: int, scale: torch.Tensor) -> torch.Tensor:
+    """Elementwise T-fwd bound `2 (n + 2) · eps(dtype) · scale`, scale = the formula on absolute values."""
+    return fwd_k(n) * eps(dtype) * scale
+
+
+def margin(error: torch.Tensor, tolerance: torch.Tensor) -> float:
+    """Largest error/tolerance ratio (≤ 1 passes); a zero tolerance counts only an exact zero error."""
+    error = error.abs().to(torch.float64)
+    tolerance = tolerance.to(torch.float64)
+    safe = torch.where(tolerance > 0, tolerance, torch.full_like(tolerance, float("inf")))
+    ratio = torch.where((tolerance == 0) & (error > 0), torch.full_like(error, float("inf")), error / safe)
+    return float(ratio.max()) if ratio.numel() else 0.0

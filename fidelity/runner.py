@@ -1,0 +1,131 @@
+"""Runs (implementation, variant, claim) cells and returns their results, with verdicts decided.
+
+The runner is the only place that joins implementations, variant specs, checks and paper records.
+Results are memoised per runner, because a DEVIATES-OK needs the verdicts of the claims it preserves.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from fidelity.checks.base import Evidence, Subject, Violation
+from fidelity.impls import all_bindings
+from fidelity.impls.base import Binding, Declaration, SourceRef
+from fidelity.papers.records import Claim, load_paper
+from fidelity.profiles import Profile, current_profile
+from fidelity.variants import all_variants, get_variant
+from fidelity.variants.base import VariantSpec
+from fidelity.verdicts import Status, Verdict, decide
+
+
+@dataclass
+class CheckRun:
+    status: Status
+    evidence: Evidence | None = None
+    error: str = ""  # the traceback (ERROR) or the reason (N/A)
+
+
+@dataclass
+class CellResult:
+    impl: str
+    impl_label: str
+    variant: str
+    claim: Claim
+    check: str
+    run: CheckRun
+    verdict: Verdict
+    known_bug: bool = False
+    reason: str = ""
+    declaration: Declaration | None = None
+    alternative: CheckRun | None = None
+    sources: list[SourceRef] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.impl}-{self.variant}-{self.claim.id}"
+
+    @property
+    def evidence(self) -> Evidence | None:
+        return self.run.evidence
+
+    def summary(self) -> str:
+        """One line for progress output and test failures."""
+        ev = self.run.evidence
+        detail = ev.observation if ev else self.run.error.strip().splitlines()[-1] if self.run.error else ""
+        known = " (known bug)" if self.known_bug else ""
+        return f"{self.test_id}: {self.verdict.value}{known} [{self.seconds:.1f}s] {detail}"
+
+
+def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
+    """Run one check on one subject; classify N/A, failure (Violation) and error (anything else)."""
+    why_not = subject.binding.unavailable() or subject.binding.provides(subject.variant.name, check.options)
+    if why_not:
+        return CheckRun(Status.NOT_APPLICABLE, error=why_not)
+    try:
+        evidence = check.run(subject, profile)
+    except Violation as v:
+        evidence = Evidence(passed=False, observation=str(v), measured=v.measured, examples=1,
+                            token=getattr(v, "token", ""))
+    except BaseException as exc:  # an implementation or a check that raises is an ERROR, never a crash
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return CheckRun(Status.ERROR, error="".join(traceback.format_exception(exc, limit=-6)))
+    return CheckRun(Status.HOLDS if evidence.passed else Status.FAILS, evidence)
+
+
+class Runner:
+    """Runs cells for a set of bindings under one hypothesis profile."""
+
+    def __init__(self, bindings: dict[str, Binding] | None = None, profile: Profile | None = None):
+        self.bindings = bindings if bindings is not None else all_bindings()
+        self.profile = profile or current_profile()
+        self._results: dict[tuple[str, str, str], CellResult] = {}
+
+    def cells(self, variant: str | None = None) -> list[tuple[str, str, str]]:
+        """Every (implementation, variant, claim id), in a stable order."""
+        variants = [get_variant(variant)] if variant else list(all_variants().values())
+        return [(impl, spec.name, claim_id) for spec in variants for impl in self.bindings for claim_id in spec.claims]
+
+    def claim(self, spec: VariantSpec, claim_id: str) -> Claim:
+        for paper_id in spec.papers:
+            paper = load_paper(paper_id)
+            if any(c.id == claim_id for c in paper.claims):
+                return paper.claim(claim_id)
+        raise LookupError(f"variant {spec.name} names claim {claim_id!r}, which no paper record of "
+                          f"{', '.join(spec.papers)} holds; add it to the paper's TOML")
+
+    def run(self, impl: str, variant: str, claim_id: str) -> CellResult:
+        key = (impl, variant, claim_id)
+        if key not in self._results:
+            self._results[key] = self._run(impl, variant, claim_id)
+        return self._results[key]
+
+    def _run(self, impl: str, variant: str, claim_id: str) -> CellResult:
+        start = time.perf_counter()
+        binding, spec = self.bindings[impl], get_variant(variant)
+        claim, check = self.claim(spec, claim_id), spec.claims[claim_id]
+        if check.kind != claim.kind:
+            raise LookupError(f"claim {claim_id} is of kind {claim.kind!r} but {spec.name} tests it with "
+                              f"a {check.kind!r} check")
+        run = run_check(check, Subject(binding, spec, check.options), self.profile)
+        declaration = binding.declaration(claim_id)
+        alternative, preserved = None, {}
+        if run.status is Status.FAILS and declaration is not None and declaration.kind == "deviation":
+            alternative = run_check(declaration.alternative, Subject(binding, spec, check.options), self.profile)
+            preserved = {c: self.run(impl, variant, c).verdict for c in declaration.preserves}
+        decision = decide(run.status, declaration, alternative.status if alternative else None, preserved)
+        sources = []
+        if run.status is not Status.NOT_APPLICABLE:
+            try:
+                sources = binding.sources(variant, check.topic)
+            except Exception as exc:  # a binding that cannot show its source still gets its verdict
+                sources = [SourceRef(f"(source unavailable: {exc})", 0, ())]
+        return CellResult(
+            impl=impl, impl_label=binding.label, variant=variant, claim=claim, check=repr(check), run=run,
+            verdict=decision.verdict, known_bug=decision.known_bug, reason=decision.reason,
+            declaration=declaration, alternative=alternative, sources=sources,
+            seconds=time.perf_counter() - start,
+        )

@@ -1,0 +1,94 @@
+"""LoRA: Hu et al. 2021, "LoRA: Low-Rank Adaptation of Large Language Models", arXiv:2106.09685 (§4.1, Eq. 3).
+
+    h = W0 x + b + s · B A x,   A: (r, d_in) down,  B: (d_out, r) up,  s = α/r
+
+Identity at init because B = 0 (the up side), so only B gets a gradient on step 0. With rank stabilisation
+(rsLoRA, Kalajdzievski 2023, arXiv:2312.03732) the scale is s = α/√r; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from fidelity.checks import (Citation, Formula, Identity, InitDistribution, Inventory, Liveness, LowRank, Scaling,
+                             ZeroSide)
+from fidelity.variants.base import Role, VariantSpec
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    r: int
+    alpha: float
+    use_rslora: bool = False
+
+
+def scaling(cfg: LoraConfig) -> float:
+    return cfg.alpha / math.sqrt(cfg.r) if cfg.use_rslora else cfg.alpha / cfg.r
+
+
+def delta_weight(roles: dict[str, torch.Tensor], cfg: LoraConfig) -> torch.Tensor:
+    return scaling(cfg) * roles["up"] @ roles["down"]  # (d_out, r) @ (r, d_in) -> (d_out, d_in)
+
+
+def delta_weight_abs(roles: dict[str, torch.Tensor], cfg: LoraConfig) -> torch.Tensor:
+    return scaling(cfg) * roles["up"].abs() @ roles["down"].abs()
+
+
+def random_state(case, roles, weight, cfg) -> dict[str, torch.Tensor]:
+    """A ~ N(0, 1/√d_in); B ~ N(0, 1) rescaled so that ‖s B A‖_F = 0.3 ‖W‖_F (claim-kinds.md §1.4)."""
+    gen = case.generator(stream=4)
+    down = torch.randn(case.r, case.d_in, generator=gen, dtype=torch.float64) / math.sqrt(case.d_in)
+    up = torch.randn(case.d_out, case.r, generator=gen, dtype=torch.float64)
+    up *= 0.3 * weight.norm() / (scaling(cfg) * (up @ down).norm())
+    return {"down": down, "up": up}
+
+
+def pad_rank(roles: dict[str, torch.Tensor], r_new: int) -> dict[str, torch.Tensor]:
+    """The same product B A at rank r_new: zero rows appended to A, zero columns to B."""
+    down, up = roles["down"], roles["up"]
+    extra = r_new - down.shape[0]
+    return {
+        "down": torch.cat([down, down.new_zeros(extra, down.shape[1])]),
+        "up": torch.cat([up, up.new_zeros(up.shape[0], extra)], dim=1),
+    }
+
+
+RSLORA = {"use_rslora": True}
+
+SPEC = VariantSpec(
+    name="lora",
+    title="LoRA (with the rsLoRA scaling option)",
+    papers=("2106.09685", "2312.03732"),
+    roles=(
+        Role("down", lambda c: (c.r, c.d_in), "A (r, d_in)"),
+        Role("up", lambda c: (c.d_out, c.r), "B (d_out, r)"),
+    ),
+    zero_at_init=frozenset({"up"}),
+    live_at_step0=frozenset({"up"}),
+    make_config=lambda case, **options: LoraConfig(r=case.r, alpha=case.alpha, **options),
+    scaling=scaling,
+    delta_weight=delta_weight,
+    delta_weight_abs=delta_weight_abs,
+    inner_length=lambda case: case.d_in + case.r,
+    random_state=random_state,
+    parameter_count=lambda case: case.r * (case.d_in + case.d_out),
+    pad_rank=pad_rank,
+    claims={
+        "lora.low-rank-form": LowRank(),
+        "lora.frozen-base": Inventory(),
+        "lora.forward": Formula(),
+        "lora.zero-init": ZeroSide(),
+        "lora.identity-at-init": Identity(),
+        "lora.gaussian-a": InitDistribution(role="down", family="gaussian"),
+        "lora.step0-gradient": Liveness(),
+        "lora.scaling": Scaling(),
+        "lora.citation": Citation(paper="2106.09685"),
+        "rslora.scaling": Scaling(options=RSLORA),
+        "rslora.forward": Formula(options=RSLORA),
+        "rslora.identity-at-init": Identity(options=RSLORA),
+        "rslora.citation": Citation(paper="2312.03732", options=RSLORA),
+    },
+)
