@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Profile:
     name: str
     max_examples: int
     derandomize: bool
+    witnesses_only: bool = False  # run only the explicit witness examples (the kill matrix uses this)
 
 
 PROFILES = {
@@ -24,6 +25,7 @@ PROFILES = {
     "ci": Profile("ci", max_examples=50, derandomize=True),
     "thorough": Profile("thorough", max_examples=1000, derandomize=False),
 }
+WITNESS = Profile("witness", max_examples=1, derandomize=True, witnesses_only=True)
 
 
 def current_profile() -> Profile:
@@ -42,5 +44,6 @@ def hypothesis_settings(profile: Profile) -> settings:
         deadline=None,
         database=None,
         print_blob=False,
+        phases=[Phase.explicit] if profile.witnesses_only else settings.default.phases,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.differing_executors],
     )

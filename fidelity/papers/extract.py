@@ -1,0 +1,578 @@
+"""Paper text: a PDF (PyMuPDF) or a markdown conversion, as pages of numbered lines with sections.
+
+Line numbers are page-relative and count printed lines as a reader does: fragments of one printed line that
+PyMuPDF splits at inline math are re-joined; running headers, page numbers, the arXiv margin stamp and other
+rotated text are not body lines (they are kept in `PaperText.margin`). PyMuPDF's default text order is used
+(`sort=True` scrambles two-column LaTeX), and annotations are deleted before extracting (a FreeText note's
+text would otherwise read as page text). Extractions are cached by the sha256 of the file's bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymupdf
+
+FORMAT_VERSION = 1  # bump when extraction changes: it is part of the cache key
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_FLAGS = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+STAMP = re.compile(r"arXiv:(\d{4}\.\d{4,5})(?:v(\d+))?\s*\[[^\]]*\]\s*\d{1,2}\s+[A-Za-z]{3}\s+\d{4}")
+_NUMBERED = re.compile(r"^(?P<label>(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z].*)$")
+_UNNUMBERED = {
+    "abstract", "references", "bibliography", "acknowledgements", "acknowledgments", "acknowledgement",
+    "acknowledgment", "appendix", "appendices", "impact statement", "broader impact", "broader impacts",
+}
+_PAGE_NUMBER = re.compile(r"^(?:page\s*)?(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
+_TEX_MATH_FONT = re.compile(r"^(CM|MSBM|MSAM|EUFM|EUSM|EUEX|rsfs|stmary|wasy|LMMath|LMRoman)", re.IGNORECASE)
+_BOLD_FONT = re.compile(r"bold|medi|semibold|demi|heavy|black|cmbx", re.IGNORECASE)
+
+
+class PaperSourceError(Exception):
+    """A paper file cannot be used (unreadable, encrypted, no text, wrong paper); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One body line: its 1-based page (None for markdown), 1-based number on the page (or in the file), text,
+    and the enclosing section ("4.1", "Abstract"; "" before the first heading, i.e. the front matter)."""
+
+    page: int | None
+    number: int
+    text: str
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading: where it is, its number ("4.1", "" when unnumbered) and its title."""
+
+    page: int | None
+    number: int
+    label: str
+    title: str
+
+    @property
+    def key(self) -> str:
+        """What lines of this section carry as `Line.section`: the number, else the title."""
+        return self.label or self.title
+
+
+@dataclass(frozen=True)
+class Margin:
+    """Text that is printed but is not a body line: kind is header, footer, page-number, stamp or rotated."""
+
+    page: int | None
+    kind: str
+    text: str
+
+
+@dataclass
+class PaperText:
+    """Extracted paper text: source kind ("pdf" | "md"), pages of body lines (markdown: one page), front
+    matter, the arXiv stamp if found, headings and margin text."""
+
+    source: str
+    pages: list[list[Line]]
+    front_matter: str = ""
+    arxiv_stamp: str = ""
+    headings: list[Heading] = field(default_factory=list)
+    margin: list[Margin] = field(default_factory=list)
+    sha256: str = ""
+    path: str = ""
+    index: object = field(default=None, repr=False, compare=False)  # the locator's lazily built index
+
+    def lines(self) -> Iterator[Line]:
+        """Every body line, in reading order."""
+        for page in self.pages:
+            yield from page
+
+    def line(self, page: int | None, number: int) -> Line:
+        """The body line with this page and number."""
+        lines = self.pages[0] if self.source == "md" else self.pages[page - 1]
+        for ln in lines:
+            if ln.number == number:
+                return ln
+        raise KeyError(f"no line {number} on page {page}")
+
+    @property
+    def stamp_id(self) -> tuple[str, int | None] | None:
+        """(arXiv id, version) read from the margin stamp, or None when there is no stamp."""
+        m = STAMP.search(self.arxiv_stamp)
+        if not m:
+            return None
+        return m.group(1), int(m.group(2)) if m.group(2) else None
+
+    def to_json(self) -> dict:
+        """A JSON-serialisable dict (the cache format)."""
+        return {
+            "format": FORMAT_VERSION,
+            "source": self.source,
+            "pages": [[[ln.number, ln.text, ln.section] for ln in page] for page in self.pages],
+            "front_matter": self.front_matter,
+            "arxiv_stamp": self.arxiv_stamp,
+            "headings": [[h.page, h.number, h.label, h.title] for h in self.headings],
+            "margin": [[m.page, m.kind, m.text] for m in self.margin],
+            "sha256": self.sha256,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict, path: str = "") -> PaperText:
+        """Inverse of `to_json`."""
+        md = data["source"] == "md"
+        pages = [
+            [Line(None if md else i + 1, n, t, s) for n, t, s in page] for i, page in enumerate(data["pages"])
+        ]
+        return cls(
+            source=data["source"],
+            pages=pages,
+            front_matter=data["front_matter"],
+            arxiv_stamp=data["arxiv_stamp"],
+            headings=[Heading(*h) for h in data["headings"]],
+            margin=[Margin(*m) for m in data["margin"]],
+            sha256=data["sha256"],
+            path=path,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- cache
+
+
+def cache_dir() -> Path:
+    """The suite's git-ignored cache root: $FIDELITY_CACHE_DIR, else `<repo>/.cache/fidelity`."""
+    env = os.environ.get("FIDELITY_CACHE_DIR")
+    return Path(env) if env else REPO_ROOT / ".cache" / "fidelity"
+
+
+def _cache_file(sha: str) -> Path:
+    return cache_dir() / "text" / f"{sha}.v{FORMAT_VERSION}.json"
+
+
+def _cache_load(sha: str, path: str) -> PaperText | None:
+    try:
+        data = json.loads(_cache_file(sha).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT_VERSION or data.get("sha256") != sha:
+            return None
+        return PaperText.from_json(data, path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent or damaged: extract again
+
+
+def _cache_store(text: PaperText) -> None:
+    target = _cache_file(text.sha256)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(text.to_json(), fh, ensure_ascii=False)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a read-only cache only costs time
+
+
+def _read(path: Path | str) -> tuple[Path, bytes, str]:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PaperSourceError(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise PaperSourceError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    return path, data, hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- PDF
+
+
+@dataclass
+class _Frag:
+    """One PyMuPDF line: a piece of a printed line."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    sizes: frozenset
+    bold: bool
+    block: tuple[float, float]  # x-range of its block
+    fonts: frozenset = frozenset()
+
+
+@dataclass
+class _Row:
+    """A printed line: fragments on one baseline."""
+
+    frags: list[_Frag]
+
+    @property
+    def y0(self) -> float:
+        return min(f.y0 for f in self.frags)
+
+    @property
+    def y1(self) -> float:
+        return max(f.y1 for f in self.frags)
+
+    @property
+    def text(self) -> str:
+        return " ".join(f.text.strip() for f in sorted(self.frags, key=lambda f: f.x0))
+
+
+@contextmanager
+def _quiet_mupdf():
+    errors = pymupdf.TOOLS.mupdf_display_errors()
+    warnings = pymupdf.TOOLS.mupdf_display_warnings()
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    try:
+        yield
+    finally:
+        pymupdf.TOOLS.mupdf_display_errors(errors)
+        pymupdf.TOOLS.mupdf_display_warnings(warnings)
+        pymupdf.TOOLS.mupdf_warnings(reset=True)
+
+
+def extract_pdf(path: Path | str) -> PaperText:
+    """Extract a PDF into numbered lines with sections (cached by the file's sha256)."""
+    path, data, sha = _read(path)
+    cached = _cache_load(sha, str(path))
+    if cached is not None:
+        return cached
+    with _quiet_mupdf():
+        text = _extract_pdf_bytes(data, path.name)
+    text.sha256, text.path = sha, str(path)
+    _cache_store(text)
+    return text
+
+
+def _open_pdf(data: bytes, name: str) -> pymupdf.Document:
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as exc:  # MuPDF raises several types for damaged files
+        raise PaperSourceError(
+            f"{name} is not a readable PDF (corrupt or truncated: {exc}); download it again"
+        ) from None
+    if doc.needs_pass or doc.is_encrypted:
+        raise PaperSourceError(f"{name} is an encrypted PDF; use an unencrypted copy (the arXiv original is not)")
+    if doc.page_count == 0 or doc.is_repaired:
+        raise PaperSourceError(
+            f"{name} is a corrupt or truncated PDF (MuPDF had to repair it); download it again"
+        )
+    return doc
+
+
+def _extract_pdf_bytes(data: bytes, name: str) -> PaperText:
+    doc = _open_pdf(data, name)
+    margin: list[Margin] = []
+    size_chars: Counter = Counter()
+    font_chars: Counter = Counter()
+    pages: list[tuple[pymupdf.Rect, list[_Frag]]] = []
+    try:
+        for page in doc:
+            _strip_annotations(page)
+            frags, rotated = _fragments(page, size_chars, font_chars)
+            margin += [Margin(page.number + 1, "stamp" if STAMP.search(t) else "rotated", t) for t in rotated]
+            pages.append((page.rect, frags))
+    except Exception as exc:
+        raise PaperSourceError(f"{name} cannot be read past its first pages ({exc}); download it again") from None
+    finally:
+        doc.close()
+    text_fonts = _text_fonts(pages, font_chars)
+    rows_per_page = []
+    for i, (rect, frags) in enumerate(pages):
+        figure = [f for f in frags if not f.fonts & text_fonts]
+        margin += [Margin(i + 1, "figure", f.text.strip()) for f in figure]
+        rows_per_page.append(_join_rows([f for f in frags if f.fonts & text_fonts], rect.width))
+    body_size = size_chars.most_common(1)[0][0] if size_chars else 10.0
+    body = _drop_margins(rows_per_page, [rect.height for rect, _ in pages], margin)
+    letters = sum(ch.isalnum() for rows in body for row in rows for ch in row.text)
+    if letters < 20 * len(body):
+        raise PaperSourceError(f"{name} has no text layer (a scanned PDF?); use the arXiv PDF, which has one")
+    numbered, headings = _number_and_section(body, body_size)
+    stamps = [m.text for m in margin if m.kind == "stamp"]
+    return PaperText(
+        source="pdf",
+        pages=numbered,
+        front_matter=_front_matter(numbered),
+        arxiv_stamp=" ".join(stamps[0].split()) if stamps else "",
+        headings=headings,
+        margin=margin,
+    )
+
+
+def _text_fonts(pages: list[tuple[pymupdf.Rect, list[_Frag]]], font_chars: Counter) -> frozenset:
+    """Fonts of running text: those of long lines, TeX math fonts and the commonest font. Lines set only in
+    other fonts are figure labels (PowerPoint, matplotlib), which a reader does not count as lines."""
+    fonts = {f for f, _ in font_chars.most_common(1)}
+    for rect, frags in pages:
+        for f in frags:
+            if len(f.text.strip()) >= 25 and f.x1 - f.x0 >= 0.3 * rect.width:
+                fonts |= f.fonts
+    fonts |= {f for f in font_chars if _TEX_MATH_FONT.match(f)}
+    return frozenset(fonts)
+
+
+def _font(name: str) -> str:
+    return name.split("+", 1)[1] if re.match(r"^[A-Z]{6}\+", name) else name
+
+
+def _strip_annotations(page: pymupdf.Page) -> None:
+    annot = page.first_annot
+    while annot:
+        annot = page.delete_annot(annot)
+    widget = page.first_widget
+    while widget:
+        widget = page.delete_widget(widget)
+
+
+def _fragments(page: pymupdf.Page, size_chars: Counter, font_chars: Counter) -> tuple[list[_Frag], list[str]]:
+    """Horizontal lines as fragments, in PyMuPDF's default order; rotated lines' texts separately."""
+    frags: list[_Frag] = []
+    rotated: list[str] = []
+    for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
+        for ln in block.get("lines", ()):
+            spans = [s for s in ln["spans"] if s["text"]]
+            text = "".join(s["text"] for s in spans)
+            if not text.strip():
+                continue
+            dx, dy = ln["dir"]
+            if abs(dy) > 0.05 or dx < 0:
+                rotated.append(text.strip())
+                continue
+            letters = 0
+            bold_letters = 0
+            for s in spans:
+                n = sum(ch.isalpha() for ch in s["text"])
+                size_chars[round(s["size"] * 2) / 2] += n
+                font_chars[_font(s["font"])] += n
+                letters += n
+                if s["flags"] & 16 or _BOLD_FONT.search(s["font"]):
+                    bold_letters += n
+            x0, y0, x1, y1 = ln["bbox"]
+            frags.append(
+                _Frag(
+                    text=text,
+                    x0=x0, y0=y0, x1=x1, y1=y1,
+                    size=max(s["size"] for s in spans),
+                    sizes=frozenset(round(s["size"], 1) for s in spans if any(c.isalpha() for c in s["text"])),
+                    bold=letters > 0 and bold_letters >= 0.8 * letters,
+                    fonts=frozenset(_font(s["font"]) for s in spans if s["text"].strip()),
+                    block=(block["bbox"][0], block["bbox"][2]),
+                )
+            )
+    return frags, rotated
+
+
+def _two_columns(frags: list[_Frag], width: float) -> bool:
+    mid = width / 2
+    wide = [f for f in frags if f.x1 - f.x0 > 0.25 * width]
+    left = sum(f.x1 < mid - 2 for f in wide)
+    right = sum(f.x0 > mid + 2 for f in wide)
+    return left >= 3 and right >= 3
+
+
+def _join_rows(frags: list[_Frag], width: float) -> list[_Row]:
+    """Re-join fragments of one printed line: consecutive in text order, on one baseline, in one column."""
+    gutter = width / 2 if _two_columns(frags, width) else None
+    rows: list[_Row] = []
+    for f in frags:
+        row = rows[-1] if rows else None
+        if row is not None and _same_baseline(row, f) and _same_column(row, f, gutter):
+            row.frags.append(f)
+        else:
+            rows.append(_Row([f]))
+    return rows
+
+
+def _same_baseline(row: _Row, f: _Frag) -> bool:
+    for g in row.frags:
+        overlap = min(g.y1, f.y1) - max(g.y0, f.y0)
+        if overlap >= 0.5 * min(g.y1 - g.y0, f.y1 - f.y0):
+            return True
+    return False
+
+
+def _same_column(row: _Row, f: _Frag, gutter: float | None) -> bool:
+    if gutter is None:
+        return True
+    spans_gutter = [g for g in (*row.frags, f) if g.block[0] < gutter - 2 and g.block[1] > gutter + 2]
+    if spans_gutter:
+        return True  # a full-width block (title, wide table or figure) in a two-column page
+    x0 = min(g.x0 for g in row.frags)
+    x1 = max(g.x1 for g in row.frags)
+    return not (x1 <= gutter + 2 <= f.x0 + 4 or f.x1 <= gutter + 2 <= x0 + 4)
+
+
+def _drop_margins(rows_per_page: list[list[_Row]], heights: list[float], margin: list[Margin]) -> list[list[_Row]]:
+    """Remove page numbers and running headers/footers (text repeated at the top or bottom of many pages)."""
+    def key(row: _Row) -> str:
+        return re.sub(r"[\d\s]+", "", row.text).casefold()
+
+    def edges(rows: list[_Row], height: float) -> list[tuple[str, _Row]]:
+        if not rows:
+            return []
+        top = min(rows, key=lambda r: r.y0)
+        bottom = max(rows, key=lambda r: r.y1)
+        out = []
+        if top.y1 < 0.15 * height:
+            out.append(("header", top))
+        if bottom.y0 > 0.85 * height and bottom is not top:
+            out.append(("footer", bottom))
+        return out
+
+    dropped: dict[int, list[tuple[str, _Row]]] = {}
+    for i, (rows, h) in enumerate(zip(rows_per_page, heights)):
+        for kind, row in edges(rows, h):
+            if _PAGE_NUMBER.match(row.text.strip()):
+                dropped.setdefault(i, []).append(("page-number", row))
+    rest = [[r for r in rows if all(r is not d for _, d in dropped.get(i, []))] for i, rows in enumerate(rows_per_page)]
+    counts: Counter = Counter()
+    candidates = {i: edges(rows, h) for i, (rows, h) in enumerate(zip(rest, heights))}
+    for cands in candidates.values():
+        counts.update({key(row) for _, row in cands if key(row)})
+    needed = max(2, -(-3 * len(rows_per_page) // 10))
+    for i, cands in candidates.items():
+        for kind, row in cands:
+            if counts[key(row)] >= needed:
+                dropped.setdefault(i, []).append((kind, row))
+    body = []
+    for i, rows in enumerate(rows_per_page):
+        gone = dropped.get(i, [])
+        margin.extend(Margin(i + 1, kind, row.text) for kind, row in gone)
+        body.append([r for r in rows if all(r is not d for _, d in gone)])
+    return body
+
+
+def _heading_of(row: _Row, body_size: float) -> tuple[str, str] | None:
+    """(label, title) if this printed line is a section heading in a heading style, else None."""
+    text = " ".join(row.text.split())
+    if len(text) > 100 or not text:
+        return None
+    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1]  # one-letter words may be math (r, W)
+    caps = sum(map(len, words)) >= 3 and all(w.isupper() for w in words)
+    sizes = set().union(*(f.sizes for f in row.frags))
+    small_caps = caps and len(sizes) >= 2
+    larger = max(f.size for f in row.frags) >= body_size + 1
+    bold = all(f.bold or not any(c.isalpha() for c in f.text) for f in row.frags)
+    if not (caps or small_caps or larger or bold):
+        return None
+    if text.rstrip(".:").casefold() in _UNNUMBERED:
+        title = text.rstrip(".:")
+        return "", title.title() if caps else title
+    m = _NUMBERED.match(text)
+    if not m:
+        return None
+    title = m.group("title").strip()
+    if title.endswith((",", ";", ".")) or len(title.split()) > 14 or "=" in title:
+        return None
+    if not re.search(r"[^\W\d_]{3}", title):  # a figure legend such as "U S A U S A"
+        return None
+    return m.group("label"), title
+
+
+def _number_and_section(body: list[list[_Row]], body_size: float) -> tuple[list[list[Line]], list[Heading]]:
+    pages: list[list[Line]] = []
+    headings: list[Heading] = []
+    section = ""
+    for p, rows in enumerate(body, start=1):
+        lines = []
+        for n, row in enumerate(rows, start=1):
+            found = _heading_of(row, body_size)
+            if found:
+                heading = Heading(p, n, *found)
+                headings.append(heading)
+                section = heading.key
+            lines.append(Line(p, n, row.text, section))
+        pages.append(lines)
+    return pages, headings
+
+
+def _front_matter(pages: list[list[Line]]) -> str:
+    """The first page's lines before the first heading (title, authors, affiliations)."""
+    first = pages[0] if pages else []
+    head = [ln.text for ln in first if not ln.section]
+    return "\n".join(head if head and len(head) < len(first) else [ln.text for ln in first[:20]])
+
+
+# ---------------------------------------------------------------------------------------------- markdown
+
+_MD_INLINE_HEADING = re.compile(
+    r"(?<=[.!?:)]\s)(?P<label>\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+(?P<title>[A-Z][A-Z0-9 \-–:’'?,]{3,90}?)\s*$"
+)
+
+
+_MD_MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s?)")
+
+
+def extract_markdown(path: Path | str) -> PaperText:
+    """Extract a markdown conversion: one line per paragraph line of the file, no pages (cached by sha256)."""
+    path, data, sha = _read(path)
+    cached = _cache_load(sha, str(path))
+    if cached is not None:
+        return cached
+    text = _extract_markdown_text(data.decode("utf-8", errors="replace"))
+    text.sha256, text.path = sha, str(path)
+    _cache_store(text)
+    return text
+
+
+def _extract_markdown_text(raw: str) -> PaperText:
+    file_lines = [ln.rstrip("\r") for ln in raw.split("\n")]  # not splitlines(): it breaks at \x1c-\x1e too
+    start = 0
+    for i, ln in enumerate(file_lines[:40]):
+        if ln.strip().startswith("Markdown Content:"):
+            start = i + 1
+            break
+    lines: list[Line] = []
+    headings: list[Heading] = []
+    section = ""
+    for i in range(start, len(file_lines)):
+        raw_line = file_lines[i].strip()
+        text = _MD_MARKUP.sub("", raw_line).strip()  # heading and blockquote markers are not paper text
+        if not text:
+            continue
+        number = i + 1
+        found = _md_heading(raw_line)
+        if found:
+            headings.append(Heading(None, number, *found))
+            section = headings[-1].key
+        lines.append(Line(None, number, text, section))
+        inline = _MD_INLINE_HEADING.search(text)
+        if inline and not found:  # a heading run into the end of a paragraph: it starts the next line's section
+            headings.append(Heading(None, number, inline.group("label"), inline.group("title").strip()))
+            section = headings[-1].key
+    stamp = STAMP.search("\n".join(file_lines[:60]))
+    front = [ln.text for ln in lines if not ln.section][:30]
+    return PaperText(
+        source="md",
+        pages=[lines],
+        front_matter="\n".join(front),
+        arxiv_stamp=stamp.group(0) if stamp else "",
+        headings=headings,
+    )
+
+
+def _md_heading(text: str) -> tuple[str, str] | None:
+    hashes = text.startswith("#")
+    body = text.lstrip("#").strip()
+    if not body or text.startswith((">", "|")):
+        return None
+    if hashes and body.rstrip(".:").casefold() in _UNNUMBERED:
+        title = body.rstrip(".:")
+        return "", title.title() if title.isupper() else title
+    m = _NUMBERED.match(body)
+    if not m:
+        return None
+    label, title = m.group("label"), m.group("title").strip()
+    if not hashes and ("." not in label or len(title.split()) > 12 or title.endswith((".", ",", ";"))):
+        return None
+    return label, title

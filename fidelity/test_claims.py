@@ -1,0 +1,36 @@
+"""The verification itself: one pytest id per (implementation, variant, claim) cell.
+
+MATCHES and DEVIATES-OK pass; DEVIATES fails with the measured numbers and the falsifying example; a declared
+known bug is a strict xfail (it fails as STALE once upstream fixes it); N/A skips with its reason; ERROR and
+STALE fail.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fidelity.runner import Runner
+from fidelity.verdicts import Verdict
+
+_RUNNER = Runner()
+
+
+@pytest.mark.parametrize("cell", _RUNNER.cells(), ids=lambda cell: "-".join(cell))
+def test_claim(cell):
+    result = _RUNNER.run(*cell)
+    if result.verdict is Verdict.NA:
+        pytest.skip(f"N/A: {result.run.error}")
+    if result.verdict is Verdict.DEVIATES and result.known_bug:
+        pytest.xfail(f"known bug: {result.reason}: {result.evidence.observation if result.evidence else ''}")
+    if result.verdict in (Verdict.MATCHES, Verdict.DEVIATES_OK):
+        return
+    lines = [result.summary()]
+    if result.reason:
+        lines.append(result.reason)
+    if result.evidence is not None:
+        lines.append(f"measured: {result.evidence.measured}")
+        if result.evidence.falsifying:
+            lines.append(result.evidence.falsifying)
+    if result.run.error:
+        lines.append(result.run.error)
+    pytest.fail("\n".join(lines), pytrace=False)

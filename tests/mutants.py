@@ -1,0 +1,168 @@
+"""Mutants: the reference LoRA with exactly one property broken, each a small subclass.
+
+Each entry of MUTANTS says which claims must kill it (verdict DEVIATES under the witness-only profile, so the
+kill reproduces deterministically) and which claims it must survive (MATCHES): at-init-invisible bugs must
+survive the identity claim, and equivalence controls (same math, other computation) must survive everything
+they are run against — otherwise a check tests a convention instead of the claim.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from fidelity.impls.reference.lora import LoraLinear
+
+
+class BRandn(LoraLinear):
+    """B initialised non-zero (N(0, 1)): ΔW ≠ 0 at init."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        with torch.no_grad():
+            self.lora_B.normal_()
+
+
+class BTinyEps(LoraLinear):
+    """B = 1e-6 · randn (history C.15, near-zero init): catches an identity check with a loose tolerance."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        with torch.no_grad():
+            self.lora_B.normal_().mul_(1e-6)
+
+
+class AlphaNotOverR(LoraLinear):
+    """α applied instead of α/r."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        self.scaling = alpha
+
+
+class SqrtRInPlainLora(LoraLinear):
+    """rsLoRA's α/√r used although rank stabilisation is off."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        self.scaling = alpha / math.sqrt(r)
+
+
+class RsloraIgnored(LoraLinear):
+    """The rank-stabilisation flag is accepted but ignored: always α/r."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora=False)
+
+
+class ScalingTwice(LoraLinear):
+    """The scale multiplied in twice: s² B A x."""
+
+    def forward(self, x):
+        return self.base(x) + self.scaling * self.scaling * (x @ self.lora_A.T) @ self.lora_B.T
+
+
+class AttributeRightForwardWrong(LoraLinear):
+    """`self.scaling` holds α/r, but the forward pass never uses it (PEFT's tests read the attribute)."""
+
+    def forward(self, x):
+        return self.base(x) + (x @ self.lora_A.T) @ self.lora_B.T
+
+
+class RolesSwapped(LoraLinear):
+    """Zero on the wrong side: A = 0 and B random. Still an identity at init, but A is the only live factor."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        with torch.no_grad():
+            self.lora_B.copy_(torch.randn_like(self.lora_B) / math.sqrt(r))
+            self.lora_A.zero_()
+
+
+class BaseTrainable(LoraLinear):
+    """W0 left trainable."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        self.base.weight.requires_grad_(True)
+
+
+class CitationMissing(LoraLinear):
+    """A docstring that names no paper (history C.13)."""
+
+    DOC = "Low-rank adapter: h = W0 x + (alpha/r) B A x, identity at init from B = 0."
+
+
+class RankInflated(LoraLinear):
+    """One rank more than configured: A (r+1, d_in), B (d_out, r+1)."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r + 1, alpha, use_rslora)
+        self.scaling = alpha / math.sqrt(r) if use_rslora else alpha / r
+
+
+class DeltaNotLowRank(LoraLinear):
+    """Shapes as declared, but the forward adds a full-rank term 0.01 · W0 x, so rank(ΔW) > r."""
+
+    def forward(self, x):
+        return super().forward(x) + 0.01 * (x @ self.base.weight.T)
+
+
+class AKaimingUniformWrongBound(LoraLinear):
+    """A uniform with twice Kaiming's bound, U(−2/√d_in, 2/√d_in): breaks a declared Kaiming-uniform alternative."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        with torch.no_grad():
+            self.lora_A.uniform_(-2 / math.sqrt(self.lora_A.shape[1]), 2 / math.sqrt(self.lora_A.shape[1]))
+
+
+class AKaimingUniform(LoraLinear):
+    """A drawn Kaiming-uniform (PEFT's and microsoft/LoRA's choice) where the paper says Gaussian."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
+
+
+class MergedForward(LoraLinear):
+    """Equivalence control: the same math computed as one merged weight, x (W0 + s B A)ᵀ + b."""
+
+    def forward(self, x):
+        weight = self.base.weight + self.scaling * self.lora_B @ self.lora_A
+        return nn.functional.linear(x, weight, self.base.bias)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    cls: type
+    killed_by: tuple[str, ...]
+    survives: tuple[str, ...] = ()
+
+
+MUTANTS = (
+    Mutant("B_randn", BRandn, ("lora.identity-at-init", "lora.zero-init")),
+    Mutant("B_tiny_eps", BTinyEps, ("lora.identity-at-init", "lora.zero-init")),
+    Mutant("alpha_not_over_r", AlphaNotOverR, ("lora.scaling", "lora.forward"), survives=("lora.identity-at-init",)),
+    Mutant("sqrt_r_in_plain_lora", SqrtRInPlainLora, ("lora.scaling", "lora.forward"),
+           survives=("lora.identity-at-init", "rslora.scaling")),
+    Mutant("rslora_ignored", RsloraIgnored, ("rslora.scaling", "rslora.forward"), survives=("lora.scaling",)),
+    Mutant("scaling_twice", ScalingTwice, ("lora.scaling", "lora.forward"), survives=("lora.identity-at-init",)),
+    Mutant("attribute_right_forward_wrong", AttributeRightForwardWrong, ("lora.scaling", "lora.forward"),
+           survives=("lora.identity-at-init",)),
+    Mutant("roles_swapped", RolesSwapped, ("lora.zero-init", "lora.step0-gradient"),
+           survives=("lora.identity-at-init",)),
+    Mutant("base_trainable", BaseTrainable, ("lora.frozen-base",), survives=("lora.identity-at-init",)),
+    Mutant("citation_missing", CitationMissing, ("lora.citation",)),
+    Mutant("rank_inflated", RankInflated, ("lora.low-rank-form", "lora.frozen-base"),
+           survives=("lora.identity-at-init",)),
+    Mutant("delta_not_low_rank", DeltaNotLowRank, ("lora.low-rank-form", "lora.forward"),
+           survives=("lora.frozen-base", "lora.zero-init")),
+    Mutant("A_kaiming_uniform", AKaimingUniform, ("lora.gaussian-a",), survives=("lora.zero-init",)),
+    Mutant("merged_forward (control)", MergedForward, (),
+           survives=("lora.forward", "lora.scaling", "lora.identity-at-init", "rslora.forward", "lora.low-rank-form")),
+)

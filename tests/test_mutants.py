@@ -1,0 +1,52 @@
+"""The kill matrix: every check can fail. Each mutant must be killed by the claims it targets, through the
+deterministic paper witness alone, and must survive the claims it leaves intact."""
+
+from __future__ import annotations
+
+import pytest
+
+from fidelity.impls.reference import ReferenceBinding
+from fidelity.profiles import WITNESS
+from fidelity.runner import Runner
+from fidelity.verdicts import Verdict
+from tests.mutants import MUTANTS
+
+EXPECTED_MUTANTS = 14
+EXPECTED_KILLS = 23
+
+
+@pytest.fixture(scope="module")
+def kill_matrix() -> dict[str, dict[str, Verdict]]:
+    """mutant name -> claim -> verdict, for every claim a mutant targets or must survive."""
+    matrix = {}
+    for mutant in MUTANTS:
+        binding = ReferenceBinding({"lora": mutant.cls}, name=f"mutant {mutant.name}")
+        runner = Runner({"mutant": binding}, profile=WITNESS)
+        matrix[mutant.name] = {c: runner.run("mutant", "lora", c) for c in mutant.killed_by + mutant.survives}
+    return matrix
+
+
+def test_reference_matches_every_targeted_claim_under_the_witness():
+    runner = Runner({"reference": ReferenceBinding()}, profile=WITNESS)
+    for claim in sorted({c for m in MUTANTS for c in m.killed_by + m.survives}):
+        result = runner.run("reference", "lora", claim)
+        assert result.verdict is Verdict.MATCHES, result.summary()
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
+def test_mutant(mutant, kill_matrix):
+    results = kill_matrix[mutant.name]
+    for claim in mutant.killed_by:
+        assert results[claim].verdict is Verdict.DEVIATES, f"{mutant.name} not killed by {claim}: " \
+                                                             f"{results[claim].summary()}"
+    for claim in mutant.survives:
+        assert results[claim].verdict is Verdict.MATCHES, f"{mutant.name} should survive {claim}: " \
+                                                            f"{results[claim].summary()}"
+
+
+def test_kill_matrix_ran_in_full(kill_matrix):
+    """The gate asserts that it ran: every mutant and every targeted kill."""
+    assert len(MUTANTS) == len(kill_matrix) == EXPECTED_MUTANTS
+    kills = sum(r.verdict is Verdict.DEVIATES for m in MUTANTS for c, r in kill_matrix[m.name].items()
+                if c in m.killed_by)
+    assert kills == EXPECTED_KILLS == sum(len(m.killed_by) for m in MUTANTS)
