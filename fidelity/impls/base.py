@@ -54,8 +54,9 @@ class SourceRef:
         return f"{self.path}:{self.first}" if self.first == self.last else f"{self.path}:{self.first}-{self.last}"
 
 
-def source_lines(obj: Any, display_root: Path, display_prefix: str, pattern: str | None = None) -> list[SourceRef]:
-    """The lines of `obj`'s source matching `pattern` (all of it when None), each as its own SourceRef."""
+def source_lines(obj: Any, display_root: Path, display_prefix: str, pattern: str | None = None,
+                 before: int = 0) -> list[SourceRef]:
+    """The lines of `obj`'s source matching `pattern` (all of it when None), each with `before` lines of context."""
     lines, first = inspect.getsourcelines(obj)
     path = Path(inspect.getsourcefile(obj)).resolve()
     try:
@@ -65,7 +66,8 @@ def source_lines(obj: Any, display_root: Path, display_prefix: str, pattern: str
     if pattern is None:
         return [SourceRef(shown, first, tuple(line.rstrip("\n") for line in lines))]
     regex = re.compile(pattern)
-    refs = [SourceRef(shown, first + i, (line.rstrip("\n"),)) for i, line in enumerate(lines) if regex.search(line)]
+    refs = [SourceRef(shown, first + max(0, i - before), tuple(l.rstrip("\n") for l in lines[max(0, i - before):i + 1]))
+            for i, line in enumerate(lines) if regex.search(line)]
     return refs or [SourceRef(shown, first, (lines[0].rstrip("\n"),))]
 
 

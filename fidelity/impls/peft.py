@@ -97,16 +97,18 @@ class PeftBinding(Binding):
         root = Path(peft.__file__).resolve().parents[1]
         prefix = f"huggingface/peft@v{importlib.metadata.version('peft')} src/"
         where = {
-            "init": (lora_layer.LoraLayer.reset_lora_parameters, r"kaiming_uniform_|zeros_\(self\.lora_B"),
-            "scaling": (lora_layer.LoraLayer.update_layer, r"self\.scaling\[adapter_name\] = |if use_rslora"),
-            "forward": (lora_layer.Linear.forward, r"result = self\.base_layer\(x|lora_B\(lora_A\(dropout"),
-            "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable, r"requires_grad = False"),
-            "citation": (lora_model.LoraModel, r"2106\.09685"),
+            "init": (lora_layer.LoraLayer.reset_lora_parameters, r"kaiming_uniform_|zeros_\(self\.lora_B\[", 0),
+            "scaling": (lora_layer.LoraLayer.update_layer, r"self\.scaling\[adapter_name\] = |if use_rslora", 0),
+            "forward": (lora_layer.Linear.forward, r"torch_result_dtype = result\.dtype|lora_B\(lora_A\(dropout", 1),
+            "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
+                          r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$",
+                          0),
+            "citation": (lora_model.LoraModel, r"2106\.09685", 0),
         }
         if topic not in where:
             return []
-        obj, pattern = where[topic]
-        return source_lines(obj, root, prefix, pattern)
+        obj, pattern, before = where[topic]
+        return source_lines(obj, root, prefix, pattern, before)
 
     def citation_text(self, variant: str, options: dict) -> str:
         _peft()

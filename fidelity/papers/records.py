@@ -32,6 +32,7 @@ class Claim:
 
     id: str
     paper_id: str
+    title: str  # a short heading for the review section
     section: str
     quote: str  # verbatim from the paper; empty when the paper's text is not available to the project
     statement: str
@@ -131,13 +132,14 @@ def parse_paper(text: str, source: Path | None = None) -> Paper:
             raise PaperRecordError(
                 f"{cw}: quote has fewer than {MIN_QUOTE_CHARS} letters or digits; quote a longer passage"
             )
-        unknown = set(c) - {"id", "kind", "section", "quote", "statement", "unverified"}
+        unknown = set(c) - {"id", "title", "kind", "section", "quote", "statement", "unverified"}
         if unknown:
             raise PaperRecordError(f"{cw}: unknown field(s) {', '.join(sorted(unknown))}")
         claims.append(
             Claim(
                 id=cid,
                 paper_id=arxiv_id,
+                title=_require(c, "title", str, cw),
                 section=_require(c, "section", str, cw),
                 quote=" ".join(quote.split()),
                 statement=" ".join(_require(c, "statement", str, cw).split()),

@@ -1,0 +1,30 @@
+# Two commands a newcomer can paste: `make review` (the main job) and `make test` (the verification).
+# Both create .venv on first use, with torch pinned to the 2.13.0 CPU build in the same pip command as
+# everything that depends on it (an unpinned torch pulls a multi-GB CUDA build).
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+VARIANT ?= lora
+# Paper PDFs are never committed; CI and developers keep them in ../shared/papers.
+export FIDELITY_PAPERS_DIR ?= $(abspath ../shared/papers)
+
+.PHONY: review test bench clean-venv
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[peft]"
+	touch $@
+
+review: $(VENV)/.installed
+	$(PY) -m fidelity.report $(VARIANT)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest fidelity/ tests/ -q
+
+bench: $(VENV)/.installed
+	$(PY) scripts/bench.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,40 @@
+"""Benchmark: wall time of the verification and of one review on this machine (not a timed test).
+
+Usage: python scripts/bench.py   (prints a markdown table for the README)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def timed(cmd: list[str], env: dict | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as out:
+        rows = [
+            ("`import peft` (warm)", timed([py, "-c", "import peft"])),
+            ("`pytest fidelity/` (ci profile)", timed([py, "-m", "pytest", "fidelity/", "-q"], {"FIDELITY_PROFILE": "ci"})),
+            ("`pytest tests/`", timed([py, "-m", "pytest", "tests/", "-q"])),
+            ("`python -m fidelity.report lora` (ci profile)",
+             timed([py, "-m", "fidelity.report", "lora", "--out", out], {"FIDELITY_PROFILE": "ci"})),
+        ]
+    print(f"| what | wall time on {os.cpu_count()} cores |\n|---|---|")
+    for name, seconds in rows:
+        print(f"| {name} | {seconds:.1f} s |")
+
+
+if __name__ == "__main__":
+    main()
