@@ -38,7 +38,7 @@ class ReportError(Exception):
 class PaperSource:
     paper: Paper
     source: str  # how the review names the paper text it quotes
-    locate: object  # callable(claim) -> "Paper, …" location line
+    locate: object  # callable(claim) -> (location line "Paper, …", blockquote text or "")
 
 
 def _shown_path(path: Path) -> str:
@@ -51,23 +51,27 @@ def _shown_path(path: Path) -> str:
 
 
 def paper_source(paper: Paper, papers_dir: Path | None) -> PaperSource:
-    """The paper's text (PDF, else markdown, else none) and a locator for its claims' quotes."""
+    """The paper's text (PDF, else markdown, else none) and a locator for its claims' quotes.
+
+    A located quote is shown as the extraction has it (artefacts included) with the locator's page, section and
+    lines; a quote that is not verified is shown as written in the TOML, marked so.
+    """
     from fidelity.papers import locate as locator
     from fidelity.papers import sources
 
     text = sources.paper_text(paper, papers_dir)
     if isinstance(text, sources.Unavailable):
-        return PaperSource(paper, f"(paper text not available: no PDF or markdown of arXiv:{paper.arxiv_id} in the "
-                           "papers directory)",
-                           lambda claim: f"Paper ({claim.unverified or 'paper text not available'}; quote not verified)")
+        return PaperSource(paper, "no local text (no PDF or markdown in the papers directory; quotes unverified)",
+                           lambda claim: (f"Paper ({claim.unverified or 'paper text not available'}; "
+                                          "quote not verified)", claim.quote))
 
     def where(claim):
         if not claim.quote:
-            return f"Paper, Section {claim.section} ({claim.unverified})"
+            return f"Paper ({claim.unverified})", ""
         found = locator.locate(text, claim.quote)
         if isinstance(found, locator.Located):
-            return f"Paper, {found.cite()}"
-        return f"Paper, Section {claim.section} (quote not verified: {found.describe()})"
+            return f"Paper, {found.cite()}", " ".join(found.text.split())
+        return f"Paper, Section {claim.section} (quote not verified: {found.describe()})", claim.quote
 
     return PaperSource(paper, _shown_path(Path(text.path)), where)
 
@@ -186,10 +190,12 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
             cells.append(_cell_view(result))
         claim = cells and by_impl[next(iter(runner.bindings))][-1].claim
         paper = next(p for p in papers if p.paper.arxiv_id == claim.paper_id)
+        location, quote = paper.locate(claim)
         sections.append({
             "claim": claim,
             "title": claim.title,
-            "location": paper.locate(claim),
+            "location": location,
+            "quote": quote,
             "check": spec.claims[cid].__repr__(),
             "kind_text": KINDS[claim.kind],
             "cells": cells,

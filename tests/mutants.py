@@ -82,6 +82,13 @@ class RolesSwapped(LoraLinear):
             self.lora_A.zero_()
 
 
+class ADetached(LoraLinear):
+    """A is used through .detach(): trainable on paper, but it never receives a gradient (history C.10's kind)."""
+
+    def forward(self, x):
+        return self.base(x) + self.scaling * (x @ self.lora_A.detach().T) @ self.lora_B.T
+
+
 class BaseTrainable(LoraLinear):
     """W0 left trainable."""
 
@@ -156,6 +163,8 @@ MUTANTS = (
            survives=("lora.identity-at-init",)),
     Mutant("roles_swapped", RolesSwapped, ("lora.zero-init", "lora.step0-gradient"),
            survives=("lora.identity-at-init",)),
+    Mutant("A_detached", ADetached, ("lora.step0-gradient",),
+           survives=("lora.identity-at-init", "lora.zero-init", "lora.forward", "lora.frozen-base")),
     Mutant("base_trainable", BaseTrainable, ("lora.frozen-base",), survives=("lora.identity-at-init",)),
     Mutant("citation_missing", CitationMissing, ("lora.citation",)),
     Mutant("rank_inflated", RankInflated, ("lora.low-rank-form", "lora.frozen-base"),

@@ -11,8 +11,8 @@ from fidelity.runner import Runner
 from fidelity.verdicts import Verdict
 from tests.mutants import MUTANTS
 
-EXPECTED_MUTANTS = 14
-EXPECTED_KILLS = 23
+EXPECTED_MUTANTS = 15
+EXPECTED_KILLS = 24
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""K04 step-0 liveness: one backward pass at init gives a gradient to exactly the declared roles.
+"""K04 step-0 liveness: one backward pass at init gives a gradient to exactly the declared roles, and the
+roles that are dead only because of the zero side come alive after one SGD step.
 
 Recipe (claim-kinds.md §1.6): L = Σ G ⊙ y'(x) for a fixed random G. A role is dead when its gradient is
 None or exactly zero, live when ‖grad‖_F > 100 · eps · ‖G‖_F ‖x‖_F · max(1, ‖W‖₂); anything in between is
@@ -14,50 +15,65 @@ from fidelity.checks.base import Check, Evidence, Subject, Violation, run_proper
 from fidelity.numerics import eps
 
 
+def _gradient_pattern(layer, x, g, live_floor, case, step) -> tuple[dict[str, str], dict[str, float]]:
+    """Backpropagate ⟨G, y'(x)⟩ once; classify each role's gradient as live or dead."""
+    layer.module.zero_grad(set_to_none=True)
+    (layer(x).to(torch.float64) * g).sum().backward()
+    pattern, measured = {}, {}
+    for name, tensor in layer.roles.items():
+        grad = tensor.grad
+        norm = 0.0 if grad is None else float(grad.to(torch.float64).norm())
+        measured[f"step{step}_grad_norm_{name}"] = norm
+        if grad is not None and not torch.isfinite(grad).all():
+            raise Violation(f"gradient of role '{name}' is not finite at step {step} [{case}]", measured)
+        if norm == 0.0:
+            pattern[name] = "dead"
+        elif norm > live_floor:
+            pattern[name] = "live"
+        else:
+            raise RuntimeError(f"step-{step} gradient of '{name}' is {norm:.3g}, neither zero nor above the live "
+                               f"floor {live_floor:.3g}: the check cannot classify it [{case}]")
+    for pname, param in layer.module.named_parameters():
+        if layer.param_roles.get(pname, "").startswith("base.") and param.grad is not None:
+            raise Violation(f"base parameter {pname} received a gradient at step {step} [{case}]", measured)
+    return pattern, measured
+
+
 class Liveness(Check):
     kind = "liveness"
     topic = "init"
 
     def run(self, subject: Subject, profile) -> Evidence:
         spec = subject.variant
+        roles = [r.name for r in spec.roles]
 
         def prop(case, record):
             layer, weight, _ = subject.build(case)
             x = inputs(case)
             g = torch.randn(case.rows, case.d_out, generator=case.generator(stream=3), dtype=torch.float64)
-            layer.module.zero_grad(set_to_none=True)
-            (layer(x).to(torch.float64) * g).sum().backward()
             live_floor = 100 * eps(case.torch_dtype) * float(g.norm() * x.to(torch.float64).norm()) * max(
-                1.0, float(torch.linalg.matrix_norm(weight.to(torch.float64), ord=2))
-            )
-            measured, pattern = {}, {}
-            for name, tensor in layer.roles.items():
-                grad = tensor.grad
-                norm = 0.0 if grad is None else float(grad.to(torch.float64).norm())
-                measured[f"grad_norm_{name}"] = norm
-                if grad is not None and not torch.isfinite(grad).all():
-                    raise Violation(f"gradient of role '{name}' is not finite at step 0 [{case}]", measured)
-                if norm == 0.0:
-                    pattern[name] = "dead"
-                elif norm > live_floor:
-                    pattern[name] = "live"
-                else:
-                    raise RuntimeError(f"gradient of '{name}' is {norm:.3g}, neither zero nor above the live floor "
-                                       f"{live_floor:.3g}: the check cannot classify it [{case}]")
-            for pname, param in layer.module.named_parameters():
-                if layer.param_roles.get(pname, "").startswith("base.") and param.grad is not None:
-                    raise Violation(f"base parameter {pname} received a gradient", measured)
-            expected = {r.name: ("live" if r.name in spec.live_at_step0 else "dead") for r in spec.roles}
+                1.0, float(torch.linalg.matrix_norm(weight.to(torch.float64), ord=2)))
+            pattern, measured = _gradient_pattern(layer, x, g, live_floor, case, step=0)
+            expected = {r: ("live" if r in spec.live_at_step0 else "dead") for r in roles}
             if pattern != expected:
                 raise Violation(f"step-0 gradient pattern {pattern} differs from the claimed {expected} [{case}]",
                                 measured)
+            with torch.no_grad():  # one SGD step of unit size on the live roles moves the zero side off zero
+                for name in spec.live_at_step0:
+                    grad = layer.roles[name].grad
+                    layer.roles[name].sub_(grad / grad.norm())
+            pattern, more = _gradient_pattern(layer, x, g, live_floor, case, step=1)
+            measured.update(more)
+            if any(p != "live" for p in pattern.values()):
+                raise Violation(f"after one SGD step every trainable role should get a gradient, but the pattern "
+                                f"is {pattern} [{case}]", measured)
             record.add(case, 0.0, measured)
 
         live = ", ".join(sorted(spec.live_at_step0)) or "none"
-        dead = ", ".join(sorted(r.name for r in spec.roles if r.name not in spec.live_at_step0)) or "none"
+        dead = ", ".join(sorted(r for r in roles if r not in spec.live_at_step0)) or "none"
         return run_property(
             prop,
             profile,
             observation=lambda rec: f"step-0 gradient live for '{live}', exactly zero for '{dead}', none on the base "
-            f"weights, in all {rec.examples} examples",
+            f"weights; after one SGD step every role is live; in all {rec.examples} examples",
         )

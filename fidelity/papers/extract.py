@@ -1,10 +1,11 @@
 """Paper text: a PDF (PyMuPDF) or a markdown conversion, as pages of numbered lines with sections.
 
 Line numbers are page-relative and count printed lines as a reader does: fragments of one printed line that
-PyMuPDF splits at inline math are re-joined; running headers, page numbers, the arXiv margin stamp and other
-rotated text are not body lines (they are kept in `PaperText.margin`). PyMuPDF's default text order is used
-(`sort=True` scrambles two-column LaTeX), and annotations are deleted before extracting (a FreeText note's
-text would otherwise read as page text). Extractions are cached by the sha256 of the file's bytes.
+PyMuPDF splits at inline math are re-joined; running headers, page numbers, the arXiv margin stamp, other
+rotated text and labels inside figures are not body lines (they are kept in `PaperText.margin`). PyMuPDF's
+default text order is used (`sort=True` scrambles two-column LaTeX), and annotations are deleted before
+extracting (a FreeText note's text would otherwise read as page text). Extractions are cached by the sha256
+of the file's bytes, under `<cache>/text/`, with FORMAT_VERSION in the key.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pymupdf
+if TYPE_CHECKING:
+    import pymupdf
 
-FORMAT_VERSION = 1  # bump when extraction changes: it is part of the cache key
+FORMAT_VERSION = 2  # bump when extraction changes: it is part of the cache key
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_FLAGS = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 STAMP = re.compile(r"arXiv:(\d{4}\.\d{4,5})(?:v(\d+))?\s*\[[^\]]*\]\s*\d{1,2}\s+[A-Za-z]{3}\s+\d{4}")
 _NUMBERED = re.compile(r"^(?P<label>(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z].*)$")
 _UNNUMBERED = {
@@ -33,6 +36,11 @@ _UNNUMBERED = {
 }
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?(?:\d{1,4}|[ivxlcdm]{1,7})$", re.IGNORECASE)
 _TEX_MATH_FONT = re.compile(r"^(CM|MSBM|MSAM|EUFM|EUSM|EUEX|rsfs|stmary|wasy|LMMath|LMRoman)", re.IGNORECASE)
+_SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
+_DIGITS_SPACE = re.compile(r"[\d\s]+")
+_WORD = re.compile(r"[^\W\d_]+")
+_WORD3 = re.compile(r"[^\W\d_]{3}")
+_LETTER = re.compile(r"[^\W\d_]")
 _BOLD_FONT = re.compile(r"bold|medi|semibold|demi|heavy|black|cmbx", re.IGNORECASE)
 
 
@@ -68,7 +76,7 @@ class Heading:
 
 @dataclass(frozen=True)
 class Margin:
-    """Text that is printed but is not a body line: kind is header, footer, page-number, stamp or rotated."""
+    """Printed text that is not a body line; kind: header, footer, page-number, stamp, rotated or figure."""
 
     page: int | None
     kind: str
@@ -152,14 +160,14 @@ def cache_dir() -> Path:
     return Path(env) if env else REPO_ROOT / ".cache" / "fidelity"
 
 
-def _cache_file(sha: str) -> Path:
-    return cache_dir() / "text" / f"{sha}.v{FORMAT_VERSION}.json"
+def _cache_file(sha: str, source: str) -> Path:
+    return cache_dir() / "text" / f"{sha}.{source}.v{FORMAT_VERSION}.json"
 
 
-def _cache_load(sha: str, path: str) -> PaperText | None:
+def _cache_load(sha: str, source: str, path: str) -> PaperText | None:
     try:
-        data = json.loads(_cache_file(sha).read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT_VERSION or data.get("sha256") != sha:
+        data = json.loads(_cache_file(sha, source).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT_VERSION or data.get("sha256") != sha or data.get("source") != source:
             return None
         return PaperText.from_json(data, path)
     except (OSError, ValueError, KeyError, TypeError):
@@ -167,7 +175,7 @@ def _cache_load(sha: str, path: str) -> PaperText | None:
 
 
 def _cache_store(text: PaperText) -> None:
-    target = _cache_file(text.sha256)
+    target = _cache_file(text.sha256, text.source)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
@@ -202,10 +210,10 @@ class _Frag:
     x1: float
     y1: float
     size: float
-    sizes: frozenset
     bold: bool
     block: tuple[float, float]  # x-range of its block
     fonts: frozenset = frozenset()
+    letters: int = 0
 
 
 @dataclass
@@ -222,13 +230,27 @@ class _Row:
     def y1(self) -> float:
         return max(f.y1 for f in self.frags)
 
-    @property
+    @cached_property
     def text(self) -> str:
-        return " ".join(f.text.strip() for f in sorted(self.frags, key=lambda f: f.x0))
+        """Fragments left to right; a space only where there is a visible gap (not inside small caps)."""
+        out, prev = "", None
+        for f in sorted(self.frags, key=lambda f: f.x0):
+            gap = prev is not None and f.x0 - prev.x1 > 0.15 * min(f.size, prev.size)
+            out += (" " if gap else "") + f.text.strip()
+            prev = f
+        return out
+
+
+def _mupdf():
+    """PyMuPDF, imported on first use: it takes most of a second, and cached text does not need it."""
+    import pymupdf
+
+    return pymupdf
 
 
 @contextmanager
 def _quiet_mupdf():
+    pymupdf = _mupdf()
     errors = pymupdf.TOOLS.mupdf_display_errors()
     warnings = pymupdf.TOOLS.mupdf_display_warnings()
     pymupdf.TOOLS.mupdf_display_errors(False)
@@ -244,7 +266,7 @@ def _quiet_mupdf():
 def extract_pdf(path: Path | str) -> PaperText:
     """Extract a PDF into numbered lines with sections (cached by the file's sha256)."""
     path, data, sha = _read(path)
-    cached = _cache_load(sha, str(path))
+    cached = _cache_load(sha, "pdf", str(path))
     if cached is not None:
         return cached
     with _quiet_mupdf():
@@ -255,12 +277,17 @@ def extract_pdf(path: Path | str) -> PaperText:
 
 
 def _open_pdf(data: bytes, name: str) -> pymupdf.Document:
+    pymupdf = _mupdf()
+    if b"%PDF-" not in data[:1024]:
+        raise PaperSourceError(f"{name} is not a PDF (no %PDF- header); give the paper's PDF file")
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # MuPDF raises several types for damaged files
         raise PaperSourceError(
             f"{name} is not a readable PDF (corrupt or truncated: {exc}); download it again"
         ) from None
+    if not doc.is_pdf:
+        raise PaperSourceError(f"{name} is not a PDF; give the paper's PDF file")
     if doc.needs_pass or doc.is_encrypted:
         raise PaperSourceError(f"{name} is an encrypted PDF; use an unencrypted copy (the arXiv original is not)")
     if doc.page_count == 0 or doc.is_repaired:
@@ -286,15 +313,15 @@ def _extract_pdf_bytes(data: bytes, name: str) -> PaperText:
         raise PaperSourceError(f"{name} cannot be read past its first pages ({exc}); download it again") from None
     finally:
         doc.close()
-    text_fonts = _text_fonts(pages, font_chars)
+    body_size = size_chars.most_common(1)[0][0] if size_chars else 10.0
+    families = _text_fonts(pages, font_chars)
     rows_per_page = []
     for i, (rect, frags) in enumerate(pages):
-        figure = [f for f in frags if not f.fonts & text_fonts]
-        margin += [Margin(i + 1, "figure", f.text.strip()) for f in figure]
-        rows_per_page.append(_join_rows([f for f in frags if f.fonts & text_fonts], rect.width))
-    body_size = size_chars.most_common(1)[0][0] if size_chars else 10.0
+        figure = [_is_figure_text(f, families, body_size) for f in frags]
+        margin += [Margin(i + 1, "figure", f.text.strip()) for f, fig in zip(frags, figure) if fig]
+        rows_per_page.append(_join_rows([f for f, fig in zip(frags, figure) if not fig], rect.width))
     body = _drop_margins(rows_per_page, [rect.height for rect, _ in pages], margin)
-    letters = sum(ch.isalnum() for rows in body for row in rows for ch in row.text)
+    letters = sum(f.letters for rows in body for row in rows for f in row.frags)
     if letters < 20 * len(body):
         raise PaperSourceError(f"{name} has no text layer (a scanned PDF?); use the arXiv PDF, which has one")
     numbered, headings = _number_and_section(body, body_size)
@@ -310,19 +337,30 @@ def _extract_pdf_bytes(data: bytes, name: str) -> PaperText:
 
 
 def _text_fonts(pages: list[tuple[pymupdf.Rect, list[_Frag]]], font_chars: Counter) -> frozenset:
-    """Fonts of running text: those of long lines, TeX math fonts and the commonest font. Lines set only in
-    other fonts are figure labels (PowerPoint, matplotlib), which a reader does not count as lines."""
+    """Font families of running text: those of long lines, TeX's math fonts and the commonest font."""
     fonts = {f for f, _ in font_chars.most_common(1)}
     for rect, frags in pages:
         for f in frags:
             if len(f.text.strip()) >= 25 and f.x1 - f.x0 >= 0.3 * rect.width:
                 fonts |= f.fonts
     fonts |= {f for f in font_chars if _TEX_MATH_FONT.match(f)}
-    return frozenset(fonts)
+    return frozenset(_family(f) for f in fonts)
 
 
+def _is_figure_text(f: _Frag, text_families: frozenset, body_size: float) -> bool:
+    """A label inside a figure (PowerPoint, matplotlib): smaller than body text and set only in fonts that no
+    running text uses. A reader does not count such lines; headings and captions are never caught."""
+    return f.size < body_size - 0.5 and not any(_family(font) in text_families for font in f.fonts)
+
+
+@lru_cache(maxsize=None)
+def _family(font: str) -> str:
+    return re.split(r"[-,]", font, maxsplit=1)[0] if not _TEX_MATH_FONT.match(font) else font
+
+
+@lru_cache(maxsize=None)
 def _font(name: str) -> str:
-    return name.split("+", 1)[1] if re.match(r"^[A-Z]{6}\+", name) else name
+    return name.split("+", 1)[1] if _SUBSET_PREFIX.match(name) else name
 
 
 def _strip_annotations(page: pymupdf.Page) -> None:
@@ -338,7 +376,9 @@ def _fragments(page: pymupdf.Page, size_chars: Counter, font_chars: Counter) -> 
     """Horizontal lines as fragments, in PyMuPDF's default order; rotated lines' texts separately."""
     frags: list[_Frag] = []
     rotated: list[str] = []
-    for block in page.get_text("dict", flags=_FLAGS)["blocks"]:
+    pymupdf = _mupdf()
+    flags = pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+    for block in page.get_text("dict", flags=flags, sort=False)["blocks"]:  # sort=True scrambles two columns
         for ln in block.get("lines", ()):
             spans = [s for s in ln["spans"] if s["text"]]
             text = "".join(s["text"] for s in spans)
@@ -348,14 +388,18 @@ def _fragments(page: pymupdf.Page, size_chars: Counter, font_chars: Counter) -> 
             if abs(dy) > 0.05 or dx < 0:
                 rotated.append(text.strip())
                 continue
-            letters = 0
-            bold_letters = 0
+            letters = bold_letters = 0
+            fonts = set()
             for s in spans:
-                n = sum(ch.isalpha() for ch in s["text"])
+                n = len(_LETTER.findall(s["text"]))
+                if not n:
+                    continue
+                font = _font(s["font"])
                 size_chars[round(s["size"] * 2) / 2] += n
-                font_chars[_font(s["font"])] += n
+                font_chars[font] += n
                 letters += n
-                if s["flags"] & 16 or _BOLD_FONT.search(s["font"]):
+                fonts.add(font)
+                if s["flags"] & 16 or _BOLD_FONT.search(font):
                     bold_letters += n
             x0, y0, x1, y1 = ln["bbox"]
             frags.append(
@@ -363,9 +407,9 @@ def _fragments(page: pymupdf.Page, size_chars: Counter, font_chars: Counter) -> 
                     text=text,
                     x0=x0, y0=y0, x1=x1, y1=y1,
                     size=max(s["size"] for s in spans),
-                    sizes=frozenset(round(s["size"], 1) for s in spans if any(c.isalpha() for c in s["text"])),
                     bold=letters > 0 and bold_letters >= 0.8 * letters,
-                    fonts=frozenset(_font(s["font"]) for s in spans if s["text"].strip()),
+                    fonts=frozenset(fonts) or frozenset(_font(s["font"]) for s in spans),
+                    letters=letters,
                     block=(block["bbox"][0], block["bbox"][2]),
                 )
             )
@@ -413,68 +457,62 @@ def _same_column(row: _Row, f: _Frag, gutter: float | None) -> bool:
 
 
 def _drop_margins(rows_per_page: list[list[_Row]], heights: list[float], margin: list[Margin]) -> list[list[_Row]]:
-    """Remove page numbers and running headers/footers (text repeated at the top or bottom of many pages)."""
-    def key(row: _Row) -> str:
-        return re.sub(r"[\d\s]+", "", row.text).casefold()
-
-    def edges(rows: list[_Row], height: float) -> list[tuple[str, _Row]]:
-        if not rows:
-            return []
-        top = min(rows, key=lambda r: r.y0)
-        bottom = max(rows, key=lambda r: r.y1)
-        out = []
-        if top.y1 < 0.15 * height:
-            out.append(("header", top))
-        if bottom.y0 > 0.85 * height and bottom is not top:
-            out.append(("footer", bottom))
-        return out
-
-    dropped: dict[int, list[tuple[str, _Row]]] = {}
-    for i, (rows, h) in enumerate(zip(rows_per_page, heights)):
-        for kind, row in edges(rows, h):
-            if _PAGE_NUMBER.match(row.text.strip()):
-                dropped.setdefault(i, []).append(("page-number", row))
-    rest = [[r for r in rows if all(r is not d for _, d in dropped.get(i, []))] for i, rows in enumerate(rows_per_page)]
-    counts: Counter = Counter()
-    candidates = {i: edges(rows, h) for i, (rows, h) in enumerate(zip(rest, heights))}
-    for cands in candidates.values():
-        counts.update({key(row) for _, row in cands if key(row)})
-    needed = max(2, -(-3 * len(rows_per_page) // 10))
-    for i, cands in candidates.items():
-        for kind, row in cands:
-            if counts[key(row)] >= needed:
-                dropped.setdefault(i, []).append((kind, row))
+    """Remove page numbers (a number as the top or bottom row of a page) and running headers and footers (a
+    top or bottom row repeated, digits aside, on at least 30% of the pages); record them in `margin`."""
     body = []
-    for i, rows in enumerate(rows_per_page):
-        gone = dropped.get(i, [])
-        margin.extend(Margin(i + 1, kind, row.text) for kind, row in gone)
-        body.append([r for r in rows if all(r is not d for _, d in gone)])
+    for i, (rows, height) in enumerate(zip(rows_per_page, heights)):
+        numbers = [row for _, row in _edge_rows(rows, height) if _PAGE_NUMBER.match(row.text.strip())]
+        margin.extend(Margin(i + 1, "page-number", row.text.strip()) for row in numbers)
+        body.append([r for r in rows if not any(r is n for n in numbers)])
+    edges = [_edge_rows(rows, height) for rows, height in zip(body, heights)]
+    repeats = Counter(key for page in edges for key in {_running_key(row) for _, row in page} if key)
+    needed = max(2, -(-3 * len(body) // 10))
+    for i, page in enumerate(edges):
+        running = [(kind, row) for kind, row in page if repeats[_running_key(row)] >= needed]
+        margin.extend(Margin(i + 1, kind, row.text) for kind, row in running)
+        body[i] = [r for r in body[i] if not any(r is row for _, row in running)]
     return body
 
 
+def _edge_rows(rows: list[_Row], height: float) -> list[tuple[str, _Row]]:
+    """The top row if it is in the top 15% of the page ("header"), the bottom row if in the bottom 15%."""
+    if not rows:
+        return []
+    top = min(rows, key=lambda r: r.y0)
+    bottom = max(rows, key=lambda r: r.y1)
+    out = [("header", top)] if top.y1 < 0.15 * height else []
+    if bottom.y0 > 0.85 * height and bottom is not top:
+        out.append(("footer", bottom))
+    return out
+
+
+def _running_key(row: _Row) -> str:
+    return _DIGITS_SPACE.sub("", row.text).casefold()
+
+
 def _heading_of(row: _Row, body_size: float) -> tuple[str, str] | None:
-    """(label, title) if this printed line is a section heading in a heading style, else None."""
+    """(label, title) if this printed line is a section heading ("4.1 TITLE", "Abstract") set in a heading
+    style: capitals (small caps included), a larger size, or bold."""
     text = " ".join(row.text.split())
-    if len(text) > 100 or not text:
+    if not text or len(text) > 100:
         return None
-    words = [w for w in re.findall(r"[^\W\d_]+", text) if len(w) > 1]  # one-letter words may be math (r, W)
+    unnumbered = text.rstrip(".:").casefold() in _UNNUMBERED
+    m = None if unnumbered else _NUMBERED.match(text)
+    if not (unnumbered or m):
+        return None
+    words = [w for w in _WORD.findall(text) if len(w) > 1]  # one-letter words may be math (r, W)
     caps = sum(map(len, words)) >= 3 and all(w.isupper() for w in words)
-    sizes = set().union(*(f.sizes for f in row.frags))
-    small_caps = caps and len(sizes) >= 2
     larger = max(f.size for f in row.frags) >= body_size + 1
-    bold = all(f.bold or not any(c.isalpha() for c in f.text) for f in row.frags)
-    if not (caps or small_caps or larger or bold):
+    bold = all(f.bold or not f.letters for f in row.frags)
+    if not (caps or larger or bold):
         return None
-    if text.rstrip(".:").casefold() in _UNNUMBERED:
+    if unnumbered:
         title = text.rstrip(".:")
         return "", title.title() if caps else title
-    m = _NUMBERED.match(text)
-    if not m:
-        return None
     title = m.group("title").strip()
     if title.endswith((",", ";", ".")) or len(title.split()) > 14 or "=" in title:
         return None
-    if not re.search(r"[^\W\d_]{3}", title):  # a figure legend such as "U S A U S A"
+    if not _WORD3.search(title):  # a figure legend such as "U S A U S A"
         return None
     return m.group("label"), title
 
@@ -516,7 +554,7 @@ _MD_MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s?)")
 def extract_markdown(path: Path | str) -> PaperText:
     """Extract a markdown conversion: one line per paragraph line of the file, no pages (cached by sha256)."""
     path, data, sha = _read(path)
-    cached = _cache_load(sha, str(path))
+    cached = _cache_load(sha, "md", str(path))
     if cached is not None:
         return cached
     text = _extract_markdown_text(data.decode("utf-8", errors="replace"))
@@ -535,16 +573,18 @@ def _extract_markdown_text(raw: str) -> PaperText:
     lines: list[Line] = []
     headings: list[Heading] = []
     section = ""
+    last_top = 0  # the last top-level section number seen
     for i in range(start, len(file_lines)):
         raw_line = file_lines[i].strip()
         text = _MD_MARKUP.sub("", raw_line).strip()  # heading and blockquote markers are not paper text
         if not text:
             continue
         number = i + 1
-        found = _md_heading(raw_line)
+        found = _md_heading(raw_line, last_top)
         if found:
             headings.append(Heading(None, number, *found))
             section = headings[-1].key
+            last_top = int(found[0]) if found[0].isdigit() else last_top
         lines.append(Line(None, number, text, section))
         inline = _MD_INLINE_HEADING.search(text)
         if inline and not found:  # a heading run into the end of a paragraph: it starts the next line's section
@@ -561,7 +601,9 @@ def _extract_markdown_text(raw: str) -> PaperText:
     )
 
 
-def _md_heading(text: str) -> tuple[str, str] | None:
+def _md_heading(text: str, last_top: int) -> tuple[str, str] | None:
+    """(label, title) of a heading line: `#` lines, and plain lines such as "4.1. Title" or "3 Title" (a plain
+    top-level number must follow the last one, so table rows and footnotes are not taken for headings)."""
     hashes = text.startswith("#")
     body = text.lstrip("#").strip()
     if not body or text.startswith((">", "|")):
@@ -573,6 +615,14 @@ def _md_heading(text: str) -> tuple[str, str] | None:
     if not m:
         return None
     label, title = m.group("label"), m.group("title").strip()
-    if not hashes and ("." not in label or len(title.split()) > 12 or title.endswith((".", ",", ";"))):
+    if not _WORD3.search(title):  # a figure legend such as "V K Q"
         return None
-    return label, title
+    if hashes:
+        return label, title
+    if len(title.split()) > 12 or title.endswith((".", ",", ";")):
+        return None
+    if "." in label:
+        return label, title
+    if label.isdigit():
+        return (label, title) if last_top < int(label) <= last_top + 2 else None
+    return (label, title) if len(title.split()) <= 8 else None  # an appendix letter

@@ -31,7 +31,7 @@ _MAP = {
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
 }
 _DROP = set("-\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
-_ASCII_DROP = str.maketrans("", "", "-" + "".join(chr(c) for c in range(33) if chr(c).isspace() or c < 32) + "\x7f")
+_ASCII_DROP = str.maketrans("", "", "-\x7f" + "".join(map(chr, range(33))))  # hyphen, controls, whitespace
 
 
 class QuoteError(ValueError):
@@ -52,7 +52,7 @@ def _norm_char(ch: str) -> str:
 def normalize(text: str) -> str:
     """The match-time form of a text (see the module docstring)."""
     if text.isascii():
-        return text.translate(_ASCII_DROP).replace(" ", "").lower()
+        return text.translate(_ASCII_DROP).lower()
     return "".join(_norm_char(c) for c in text)
 
 
@@ -138,6 +138,10 @@ class Located:
         """`Section 4.1, p4:L28-L29`, or `Section 4.1, md:129` for a markdown source."""
         return self.span.cite()
 
+    def describe(self) -> str:
+        """One phrase for reports: `found at Section 4.1, p4:L28-L29`."""
+        return f"found at {self.cite()}"
+
 
 @dataclass(frozen=True)
 class NotFound:
@@ -150,6 +154,10 @@ class NotFound:
 
     def cite(self) -> str:
         return f"not found (best similarity {self.similarity:.0%})"
+
+    def describe(self) -> str:
+        """One phrase for reports: `not found (best similarity 41%)`."""
+        return self.cite()
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,10 @@ class Ambiguous:
     def cite(self) -> str:
         return "ambiguous: " + "; ".join(p.cite() for p in self.places)
 
+    def describe(self) -> str:
+        """One phrase for reports: `ambiguous, 2 places: Section 3, p1:L22; Section 3, p2:L2`."""
+        return f"ambiguous, {len(self.places)} places: " + "; ".join(p.cite() for p in self.places)
+
 
 @dataclass(frozen=True)
 class NearMiss:
@@ -177,6 +189,10 @@ class NearMiss:
 
     def cite(self) -> str:
         return f"near miss ({self.similarity:.0%}) at {self.span.cite()}"
+
+    def describe(self) -> str:
+        """One phrase for reports, with what the paper says there."""
+        return f"near miss ({self.similarity:.0%}) at {self.span.cite()}, which reads \"{self.span.text}\""
 
 
 Result = Located | NotFound | Ambiguous | NearMiss
@@ -205,8 +221,7 @@ class _Index:
         texts = [self.lines[k].text for k in range(i, j + 1)]
         head = _cut(texts[0], start - self.starts[i])
         if i == j:
-            tail_len = end - start
-            return Span(self.lines[i], self.lines[j], _take(head, tail_len))
+            return Span(self.lines[i], self.lines[j], _take(head, end - start))
         middle = texts[1:-1]
         last = _take(texts[-1], end - self.starts[j])
         return Span(self.lines[i], self.lines[j], " ".join([head, *middle, last]).strip())
