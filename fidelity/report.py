@@ -21,6 +21,7 @@ import jinja2
 
 from fidelity.kinds import KINDS
 from fidelity.papers.records import Paper, PaperRecordError, load_paper
+from fidelity.papers.sources import PaperSourceError
 from fidelity.profiles import current_profile
 from fidelity.runner import CellResult, Runner
 from fidelity.verdicts import Verdict
@@ -28,10 +29,6 @@ from fidelity.verdicts import Verdict
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REVIEWS_DIR = REPO_ROOT / "reviews"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-class ReportError(Exception):
-    """Bad input for a report; the message says what is wrong and what to do."""
 
 
 @dataclass
@@ -259,17 +256,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {_shown_path(path)}")
             failed |= any(r.verdict in (Verdict.STALE, Verdict.ERROR) or (r.verdict is Verdict.DEVIATES
                                                                           and not r.known_bug)
-                          for (i, v, c), r in runner._results.items() if v == name)
-    except (UnknownVariant, UnknownImplementation, PaperRecordError, ReportError) as exc:
+                          for r in runner.results(name))
+    except (UnknownVariant, UnknownImplementation, PaperRecordError, PaperSourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
-        from fidelity.papers.sources import PaperSourceError
-
-        if isinstance(exc, PaperSourceError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        raise
     if stale:
         print(f"out of date: {', '.join(_shown_path(p) for p in stale)}; run python -m fidelity.report "
               f"{args.variant} and commit the result", file=sys.stderr)

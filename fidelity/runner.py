@@ -97,6 +97,10 @@ class Runner:
         raise LookupError(f"variant {spec.name} names claim {claim_id!r}, which no paper record of "
                           f"{', '.join(spec.papers)} holds; add it to the paper's TOML")
 
+    def results(self, variant: str | None = None) -> list[CellResult]:
+        """Every cell run so far (of one variant, when given)."""
+        return [r for (_, v, _), r in self._results.items() if variant is None or v == variant]
+
     def run(self, impl: str, variant: str, claim_id: str) -> CellResult:
         key = (impl, variant, claim_id)
         if key not in self._results:

@@ -30,8 +30,8 @@ class Citation(Check):
         paper = load_paper(self.paper)
         text = subject.binding.citation_text(subject.variant.name, self.options) or ""
         ids = sorted(set(_ARXIV.findall(text)))
-        surname = paper.first_author_surname in text
-        year = str(paper.year) in text
+        surname = re.search(rf"\b{re.escape(paper.first_author_surname)}\b", text) is not None
+        year = re.search(rf"\b{paper.year}\b", text) is not None
         extra = f"; first author '{paper.first_author_surname}' {'named' if surname else 'not named'}, " \
                 f"year {paper.year} {'named' if year else 'not named'}"
         measured = {"ids_cited": float(len(ids))}

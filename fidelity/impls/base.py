@@ -11,7 +11,7 @@ import inspect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -143,5 +143,3 @@ def fresh_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
             layer.bias.copy_(bias)
     return layer
 
-
-Builder = Callable[..., AdaptedLayer]

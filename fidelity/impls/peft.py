@@ -12,7 +12,6 @@ import importlib.util
 import os
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from fidelity.checks import InitDistribution
