@@ -5,7 +5,7 @@
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
-VARIANT ?= lora
+VARIANT ?= antipasto_dplr
 # Paper PDFs are never committed; CI and developers keep them in ../shared/papers.
 export FIDELITY_PAPERS_DIR ?= $(abspath ../shared/papers)
 

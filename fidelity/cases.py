@@ -26,6 +26,9 @@ class LayerCase:
     bias: bool = True
     seed: int = 0
     rows: int = 4  # rows of the input batch x
+    k: int = 0  # inner rank of a core inside the adapter (antipasto_dplr's LoRA core); 0 when there is none
+    coeff: float = 1.0  # runtime steering coefficient (AntiPaSTO family)
+    spectrum: str = "flat"  # "flat": Kaiming-uniform W; "gapped": W = Q1 diag(σ) Q2ᵀ with a gap after σ_r
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -39,9 +42,10 @@ class LayerCase:
         return replace(self, **changes)
 
     def __str__(self) -> str:
+        extra = (f", k={self.k}" if self.k else "") + (f", coeff={self.coeff:g}" if self.coeff != 1.0 else "")
         return (
             f"d_in={self.d_in}, d_out={self.d_out}, r={self.r}, alpha={self.alpha:g}, dtype={self.dtype}, "
-            f"bias={self.bias}, seed={self.seed}, rows={self.rows}"
+            f"bias={self.bias}, seed={self.seed}, rows={self.rows}{extra}, spectrum={self.spectrum}"
         )
 
 
@@ -51,13 +55,24 @@ PAPER_WITNESS = LayerCase(d_in=32, d_out=24, r=8, alpha=16.0, dtype="float64", b
 
 
 @st.composite
-def layer_cases(draw, dtypes: tuple[str, ...] = ("float64", "float32"), max_dim: int = 48) -> LayerCase:
-    """Layers with d_in, d_out in [2, max_dim] drawn independently, 1 ≤ r ≤ min, α in [1, 64] or {r/2, r, 2r}."""
+def layer_cases(draw, dtypes: tuple[str, ...] = ("float64", "float32"), max_dim: int = 48,
+                spectrum: str = "flat", core: bool = False) -> LayerCase:
+    """Layers with d_in, d_out in [2, max_dim] drawn independently, 1 ≤ r ≤ min, α in [1, 64] or {r/2, r, 2r}.
+
+    With a gapped spectrum r < min(d_in, d_out), so a tail exists; with a core, 1 ≤ k ≤ r and coeff in
+    ±[0.25, 3] (never 0: a zero coefficient switches the adapter off).
+    """
     d_in = draw(st.integers(2, max_dim), label="d_in")
     d_out = draw(st.integers(2, max_dim), label="d_out")
-    r = draw(st.integers(1, min(d_in, d_out)), label="r")
+    r = draw(st.integers(1, min(d_in, d_out) - (1 if spectrum == "gapped" else 0)), label="r")
     alpha = draw(st.one_of(st.integers(1, 64).map(float), st.sampled_from([r / 2, float(r), 2.0 * r])), label="alpha")
+    extra = {}
+    if core:
+        extra["k"] = draw(st.integers(1, r), label="k")
+        extra["coeff"] = draw(st.sampled_from([1.0, -1.0, 0.25, 3.0, -2.5]), label="coeff")
     return LayerCase(
+        spectrum=spectrum,
+        **extra,
         d_in=d_in,
         d_out=d_out,
         r=r,
@@ -69,13 +84,36 @@ def layer_cases(draw, dtypes: tuple[str, ...] = ("float64", "float32"), max_dim:
     )
 
 
+def gapped_weight(case: LayerCase, gen: torch.Generator) -> torch.Tensor:
+    """W = Q1 diag(σ) Q2ᵀ: σ_1..σ_r in [1+γ, 2+γ]·c, the tail in [0.05, 1]·c, γ in [0.5, 2], c in [0.1, 10].
+
+    The relative gap (σ_r − σ_(r+1)) / σ_1 ≥ γ / (2 + γ) ≥ 1/5, so the top-r subspaces are well defined and a
+    Davis–Kahan tolerance is meaningful (claim-kinds.md §1.2).
+    """
+    n = min(case.d_in, case.d_out)
+
+    def orthonormal(rows: int) -> torch.Tensor:
+        q, rr = torch.linalg.qr(torch.randn(rows, n, generator=gen, dtype=torch.float64))
+        return q * torch.sign(torch.diagonal(rr))
+
+    gap = 0.5 + 1.5 * float(torch.rand(1, generator=gen, dtype=torch.float64))
+    scale = 10 ** (2 * float(torch.rand(1, generator=gen, dtype=torch.float64)) - 1)
+    head = (1 + gap + torch.rand(case.r, generator=gen, dtype=torch.float64)).sort(descending=True).values
+    tail = (0.05 + 0.95 * torch.rand(n - case.r, generator=gen, dtype=torch.float64)).sort(descending=True).values
+    sigma = torch.cat([head, tail]) * scale
+    return orthonormal(case.d_out) @ torch.diag(sigma) @ orthonormal(case.d_in).T
+
+
 def base_layer(case: LayerCase) -> torch.nn.Linear:
-    """The layer to adapt: Kaiming-uniform weight (torch's default) and a bias at the scale of x Wᵀ."""
+    """The layer to adapt: Kaiming-uniform (torch's default) or gapped weight; a bias at the scale of x Wᵀ."""
     gen = case.generator(stream=1)
     layer = torch.nn.Linear(case.d_in, case.d_out, bias=case.bias, dtype=case.torch_dtype)
     bound = case.d_in**-0.5
     with torch.no_grad():
-        layer.weight.copy_((torch.rand(case.d_out, case.d_in, generator=gen, dtype=torch.float64) * 2 - 1) * bound)
+        if case.spectrum == "gapped":
+            layer.weight.copy_(gapped_weight(case, gen))
+        else:
+            layer.weight.copy_((torch.rand(case.d_out, case.d_in, generator=gen, dtype=torch.float64) * 2 - 1) * bound)
         if case.bias:
             layer.bias.copy_(torch.randn(case.d_out, generator=gen, dtype=torch.float64) * 0.5)
     return layer

@@ -11,6 +11,10 @@ KINDS: dict[str, str] = {
     "scaling": "K07 the delta scales as the paper says, measured through the forward pass",
     "formula": "K12 the forward pass equals the paper's formula at random non-degenerate parameters",
     "low_rank": "K12 the update has the paper's factor shapes and rank at most r",
+    "runtime_off": "K03 with the steering coefficient at 0 the adapter is the base, whatever the trained values",
+    "reconstruction": "K08 the frozen residual plus the adapter's initial term equals W; the residual is the tail",
+    "confinement": "K10 where the update lives: inside the frozen subspaces, or free of them",
+    "sign_invariance": "K11 flipping the sign of singular pairs (with the trainables mapped) leaves the function unchanged",
     "init_distribution": "K29 a named initial distribution, tested with a negative control",
     "citation": "K28 the implementation cites the paper (arXiv id, first author, year)",
 }

@@ -174,18 +174,23 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
 
     spec = get_variant(variant_name)
     papers = [paper_source(load_paper(pid), papers_dir) for pid in spec.papers]
+    absent = {impl: b.provides(spec.name, {}) for impl, b in runner.bindings.items()
+              if not b.unavailable() and b.provides(spec.name, {})}
+    impl_names = [impl for impl in runner.bindings if impl not in absent]
     order = {c.id: (i, j) for i, p in enumerate(papers) for j, c in enumerate(p.paper.claims)}
-    claim_ids = sorted(spec.claims, key=lambda cid: order.get(cid, (len(papers), 0)))
-    by_impl: dict[str, list[CellResult]] = {impl: [] for impl in runner.bindings}
+    # paper by paper in TOML order, with the citation points last (review-format.md §3)
+    claim_ids = sorted(spec.claims, key=lambda cid: (spec.claims[cid].kind == "citation",
+                                                     order.get(cid, (len(papers), 0))))
+    by_impl: dict[str, list[CellResult]] = {impl: [] for impl in impl_names}
     sections = []
     for cid in claim_ids:
         cells = []
-        for impl in runner.bindings:
+        for impl in impl_names:
             result = runner.run(impl, spec.name, cid)
             progress(result.summary()[:160])
             by_impl[impl].append(result)
             cells.append(_cell_view(result))
-        claim = cells and by_impl[next(iter(runner.bindings))][-1].claim
+        claim = runner.claim(spec, cid)
         paper = next(p for p in papers if p.paper.arxiv_id == claim.paper_id)
         location, quote = paper.locate(claim)
         sections.append({
@@ -198,7 +203,8 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
             "cells": cells,
         })
     impls = []
-    for impl, binding in runner.bindings.items():
+    for impl in impl_names:
+        binding = runner.bindings[impl]
         refs = binding.sources(spec.name, "forward") if not binding.unavailable() else []
         impls.append({"label": binding.label, "path": refs[0].path if refs else binding.unavailable() or impl})
     profile = runner.profile
@@ -206,6 +212,8 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
                              undefined=jinja2.StrictUndefined, autoescape=False)
     text = env.get_template("review.md.j2").render(
         variant=spec, papers=papers, impls=impls, sections=sections, profile=profile,
+        witness="; ".join(str(w) for w in (spec.witness, *spec.extra_witnesses)),
+        absent=[f"{runner.bindings[i].label} ({why})" for i, why in absent.items()],
         profile_text=f"{profile.max_examples} hypothesis examples per property"
         + (", derandomized" if profile.derandomize else ", random seeds"),
         bottom=[bottom_line(runner.bindings[i].label, rs) for i, rs in by_impl.items()],

@@ -115,7 +115,7 @@ class Runner:
             raise LookupError(f"claim {claim_id} is of kind {claim.kind!r} but {spec.name} tests it with "
                               f"a {check.kind!r} check")
         run = run_check(check, Subject(binding, spec, check.options), self.profile)
-        declaration = binding.declaration(claim_id)
+        declaration = binding.declaration(claim_id, variant)
         alternative, preserved = None, {}
         if run.status is Status.FAILS and declaration is not None and declaration.kind == "deviation":
             alternative = run_check(declaration.alternative, Subject(binding, spec, check.options), self.profile)

@@ -12,7 +12,7 @@ from fidelity import report
 from fidelity.impls.reference import ReferenceBinding
 from fidelity.profiles import WITNESS
 from fidelity.runner import Runner
-from tests.mutants import AlphaNotOverR
+from tests.mutants.lora import AlphaNotOverR
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,17 +24,17 @@ def _render(binding, name="x"):
 def test_review_has_a_section_per_claim_with_quote_code_observation_and_verdict():
     text = _render(ReferenceBinding(), "reference")
     assert text.startswith("# Reference-fidelity check: `lora` vs LoRA (Hu+ 2021, arXiv:2106.09685)")
-    assert text.count("\n## ") == 13 + 1  # 13 claims and the bottom line
+    assert text.count("\n## ") == 14 + 1  # 14 claims and the bottom line
     assert "> We use a random Gaussian initialization for A" in text
     assert "Code (fidelity/impls/reference/lora.py:" in text
-    assert text.count("VERDICT (fidelity reference): ") == 13
+    assert text.count("VERDICT (fidelity reference): ") == 14
     assert "VERDICT (fidelity reference): CITATION-CORRECT." in text
-    assert "no real bugs: 13 of 13 points" in text
+    assert "no real bugs: 14 of 14 points" in text
 
 
 def test_a_deviation_is_reported_with_measured_numbers_and_the_falsifying_example():
     text = _render(ReferenceBinding({"lora": AlphaNotOverR}, name="mutant"), "mutant")
-    assert "VERDICT (mutant): DEVIATES. measured scale 16 ≠ claimed 2" in text
+    assert "VERDICT (mutant): DEVIATES. measured scale 16 ≠ claimed α/r = 2" in text
     assert "Falsifying example:" in text
     assert "`lora.scaling` DEVIATES" in text.split("## Bottom line")[1]
 
@@ -57,7 +57,7 @@ def test_a_failing_render_writes_nothing(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["dora"], "error: unknown variant 'dora'; known variants: lora"),
+    (["dora"], "error: unknown variant 'dora'; known variants: antipasto_dplr, lora"),
     (["lora", "--impl", "lora-lite"], "error: unknown implementation 'lora-lite'; known implementations: peft, reference"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):

@@ -10,7 +10,7 @@ from fidelity.impls.reference import ReferenceBinding
 from fidelity.profiles import WITNESS
 from fidelity.runner import Runner
 from fidelity.verdicts import Status, Verdict, decide
-from tests.mutants import AKaimingUniform, AKaimingUniformWrongBound, BRandn
+from tests.mutants.lora import AKaimingUniform, AKaimingUniformWrongBound, BRandn
 
 DEVIATION = Declaration(claim="lora.gaussian-a", kind="deviation", rationale="follows the reference code",
                         alternative=InitDistribution(role="down", family="kaiming_uniform"),

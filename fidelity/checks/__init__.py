@@ -1,14 +1,18 @@
 """One check class per claim kind (see fidelity/kinds.py)."""
 
 from fidelity.checks.citation import Citation
+from fidelity.checks.confinement import Confinement
 from fidelity.checks.formula import Formula
 from fidelity.checks.identity import Identity
 from fidelity.checks.init_distribution import InitDistribution
 from fidelity.checks.inventory import Inventory
 from fidelity.checks.liveness import Liveness
 from fidelity.checks.low_rank import LowRank
+from fidelity.checks.reconstruction import Reconstruction
+from fidelity.checks.runtime_off import RuntimeOff
 from fidelity.checks.scaling import Scaling
+from fidelity.checks.sign_invariance import SignInvariance
 from fidelity.checks.zero_side import ZeroSide
 
-CHECKS = {c.kind: c for c in (Citation, Formula, Identity, InitDistribution, Inventory, Liveness, LowRank, Scaling,
-                              ZeroSide)}
+CHECKS = {c.kind: c for c in (Citation, Confinement, Formula, Identity, InitDistribution, Inventory, Liveness,
+                              LowRank, Reconstruction, RuntimeOff, Scaling, SignInvariance, ZeroSide)}

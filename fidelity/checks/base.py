@@ -13,7 +13,7 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fidelity.cases import PAPER_WITNESS, LayerCase, base_layer, layer_cases
+from fidelity.cases import LayerCase, base_layer
 from fidelity.profiles import Profile, hypothesis_settings
 
 
@@ -82,59 +82,56 @@ class Record:
 def run_property(
     prop: Callable[[LayerCase, Record], None],
     profile: Profile,
-    strategy: st.SearchStrategy[LayerCase] | None = None,
-    witnesses: tuple[LayerCase, ...] = (PAPER_WITNESS,),
+    subject: Subject,
     observation: Callable[[Record], str] = lambda rec: "",
+    strategy: st.SearchStrategy[LayerCase] | None = None,
 ) -> Evidence:
-    """Run `prop` on the witnesses first, then on hypothesis-drawn cases; a Violation becomes failed Evidence."""
+    """Run `prop` on the variant's witness first, then on hypothesis-drawn cases; a Violation fails the Evidence."""
     record = Record()
+    witness = subject.variant.witness
 
     def test(case: LayerCase):
         prop(case, record)
 
-    test = given(case=strategy or layer_cases())(test)
-    for w in reversed(witnesses):
-        test = example(case=w)(test)
+    test = given(case=strategy or subject.variant.cases())(test)
+    for extra in reversed(subject.variant.extra_witnesses):
+        test = example(case=extra)(test)
+    test = example(case=witness)(test)
     test = hypothesis_settings(profile)(test)
-    witness = "; ".join(str(w) for w in witnesses)
     try:
         test()
     except Violation as v:
         notes = [n for n in getattr(v, "__notes__", []) if n.strip()]
-        return Evidence(
-            passed=False,
-            observation=str(v),
-            measured=v.measured,
-            examples=record.examples,
-            witness=witness,
-            falsifying="\n".join(notes),
-        )
-    return Evidence(
-        passed=True,
-        observation=observation(record),
-        measured={"worst_margin": record.worst, **record.worst_measured},
-        examples=record.examples,
-        witness=witness,
-    )
+        return Evidence(passed=False, observation=str(v), measured=v.measured, examples=record.examples,
+                        witness=str(witness), falsifying="\n".join(notes))
+    return Evidence(passed=True, observation=observation(record),
+                    measured={"worst_margin": record.worst, **record.worst_measured},
+                    examples=record.examples, witness=str(witness))
 
 
-def float64_roles(layer) -> dict[str, torch.Tensor]:
-    """The realised trainable tensors, read back and cast up to float64 (never via the implementation's code)."""
-    return {k: v.detach().to(torch.float64).clone() for k, v in layer.roles.items()}
+def realised_state(layer) -> dict[str, torch.Tensor]:
+    """Trainables, frozen buffers and the live base weight, read back and cast up to float64.
+
+    References are computed from this, never through the implementation's own code paths.
+    """
+    state = {k: v.detach().to(torch.float64).clone() for k, v in {**layer.buffers, **layer.roles}.items()}
+    if layer.weight is not None:
+        state["weight"] = layer.weight.detach().to(torch.float64).clone()
+    return state
 
 
-def set_roles(layer, values: dict[str, torch.Tensor]):
-    """Write new values into the live role tensors, in their own dtype."""
+def set_state(layer, values: dict[str, torch.Tensor]):
+    """Write new values into live trainable or buffer tensors, each in its own dtype."""
     with torch.no_grad():
         for name, value in values.items():
-            layer.roles[name].copy_(value.to(layer.roles[name].dtype))
+            target = layer.roles[name] if name in layer.roles else layer.buffers[name]
+            target.copy_(value.to(target.dtype))
 
 
 def randomize(subject: Subject, case: LayerCase, layer, weight: torch.Tensor, config) -> dict[str, torch.Tensor]:
-    """Move every trainable to a random non-degenerate state (claim-kinds.md §1.4); returns it in float64."""
-    state = subject.variant.random_state(case, float64_roles(layer), weight.to(torch.float64), config)
-    set_roles(layer, state)
-    return float64_roles(layer)
+    """Move every trainable to a random non-degenerate state (claim-kinds.md §1.4); returns the realised state."""
+    set_state(layer, subject.variant.random_state(case, realised_state(layer), weight.to(torch.float64), config))
+    return realised_state(layer)
 
 
 def effective_weight(layer, case: LayerCase) -> tuple[torch.Tensor, torch.Tensor]:

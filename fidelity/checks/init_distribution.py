@@ -1,8 +1,9 @@
 """K29 initial distribution: a role's init entries follow the named family, and not a moment-matched other.
 
-Statistical, so it is run once on fixed layers rather than over many hypothesis examples (repeating a test
-multiplies its false alarms). Two layers (512→256, r=32 and 384→128, r=24; 25,600 entries of A) are
-standardised by the family's scale and pooled; a one-sample KS test compares them with the claimed family.
+Statistical, so it is run once on the variant's fixed distribution layers rather than over many hypothesis
+examples (repeating a test multiplies its false alarms). For LoRA two layers (512→256, r=32 and 384→128, r=24;
+25,600 entries of A) are standardised by the family's scale and pooled; a one-sample KS test compares them with
+the claimed family.
 
 Decision (T-stat, α_lo = 1e-3): the claim fails when p < α_lo. The false-alarm rate is α_lo for a fully
 specified family (Kaiming-uniform) and at most α_lo when the scale is fitted (Gaussian: Lilliefors-type
@@ -17,22 +18,17 @@ import math
 
 import torch
 
-from fidelity.cases import LayerCase
 from fidelity.checks.base import Check, Evidence, Subject, Violation
 from fidelity.stats import ks_test, normal_cdf, uniform_cdf
 
 ALPHA_LO = 1e-3
-LAYERS = (
-    LayerCase(d_in=512, d_out=256, r=32, alpha=32.0, seed=0),
-    LayerCase(d_in=384, d_out=128, r=24, alpha=24.0, seed=1),
-)
 
 
-def _standardise(family: str, values: torch.Tensor, case: LayerCase) -> torch.Tensor:
+def _standardise(family: str, values: torch.Tensor) -> torch.Tensor:
     if family == "gaussian":  # zero mean; the paper gives no variance, so the scale is fitted per layer
         return values / values.pow(2).mean().sqrt()
-    if family == "kaiming_uniform":  # kaiming_uniform_(a=√5) on (rows, d_in) is U(−1/√d_in, 1/√d_in)
-        return values * math.sqrt(case.d_in)
+    if family == "kaiming_uniform":  # kaiming_uniform_(a=√5) on (rows, fan_in) is U(−1/√fan_in, 1/√fan_in)
+        return values * math.sqrt(values.shape[1])
     raise ValueError(f"unknown init family {family!r}")
 
 
@@ -59,15 +55,15 @@ class InitDistribution(Check):
     def run(self, subject: Subject, profile) -> Evidence:
         claimed_name, claimed_cdf, wrong_name, wrong_cdf = FAMILIES[self.family]
         sample = []
-        for case in LAYERS:
+        layers = subject.variant.distribution_layers
+        for case in layers:
             layer, _, _ = subject.build(case)
-            values = layer.roles[self.role].detach().to(torch.float64).flatten()
-            sample.append(_standardise(self.family, values, case))
+            sample.append(_standardise(self.family, layer.roles[self.role].detach().to(torch.float64)).flatten())
         z = torch.cat(sample)
         d, p = ks_test(z, claimed_cdf)
         d_wrong, p_wrong = ks_test(z, wrong_cdf)
         measured = {"n": float(z.numel()), "ks_d": d, "p_claimed": p, "ks_d_control": d_wrong, "p_control": p_wrong}
-        shapes = " and ".join(f"{c.d_in}→{c.d_out}, r={c.r}" for c in LAYERS)
+        shapes = " and ".join(f"{c.d_in}→{c.d_out}, r={c.r}" + (f", k={c.k}" if c.k else "") for c in layers)
         if p < ALPHA_LO:
             raise Violation(f"'{self.role}' entries are not {claimed_name}: KS D = {d:.3g}, p = {p:.2g} < {ALPHA_LO:g} "
                             f"on {z.numel()} entries ({shapes})", measured)

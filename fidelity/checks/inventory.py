@@ -29,6 +29,9 @@ class Inventory(Check):
             expected = {r.name: r.shape(case) for r in spec.roles}
             if roles != expected:
                 raise Violation(f"trainable roles and shapes {roles} differ from the claimed {expected} [{case}]")
+            frozen = [n for n, t in layer.buffers.items() if t.requires_grad]
+            if frozen:
+                raise Violation(f"frozen buffers {frozen} require grad [{case}]")
             count = sum(p.numel() for p in trainable.values())
             measured = {"trainable_scalars": float(count), "closed_form": float(spec.parameter_count(case))}
             if count != spec.parameter_count(case):
@@ -37,9 +40,12 @@ class Inventory(Check):
             record.add(case, 0.0, measured)
 
         shapes = ", ".join(f"{r.name} {r.meaning}" for r in spec.roles)
+        if spec.buffers:
+            shapes += "; frozen buffers " + ", ".join(f"{r.name} {r.meaning}" for r in spec.buffers)
         return run_property(
             prop,
             profile,
+            subject,
             observation=lambda rec: f"trainable tensors are exactly {shapes}; base weight and bias frozen; trainable "
             f"count equals the closed form in all {rec.examples} examples",
         )

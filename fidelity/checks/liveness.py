@@ -74,6 +74,7 @@ class Liveness(Check):
         return run_property(
             prop,
             profile,
+            subject,
             observation=lambda rec: f"step-0 gradient live for '{live}', exactly zero for '{dead}', none on the base "
             f"weights; after one SGD step every role is live; in all {rec.examples} examples",
         )

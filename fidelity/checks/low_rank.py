@@ -1,15 +1,16 @@
-"""K12 low-rank form: the factors have the paper's shapes and the measured update ΔW = W_eff − W has rank ≤ r.
+"""K12 low-rank form: the factors have the paper's shapes and the measured update has rank ≤ r.
 
-The rank is measured, not read: ΔW comes from the effective-weight probe at a random state, and its
-(r+1)-th singular value must be below the probe's rounding bound
-(non-vacuity: σ_1 must be far above the bound, so the random state really moved ΔW).
+The rank is measured, not read: the update is the probe's W_eff minus the variant's unscaled part (W for
+LoRA), at a random state where only the low-rank term is non-zero; its (r+1)-th singular value must be below
+the probe's rounding bound (non-vacuity: σ_1 must be far above the bound, so the random state moved it).
 """
 
 from __future__ import annotations
 
 import torch
 
-from fidelity.checks.base import Check, Evidence, Subject, Violation, effective_weight, randomize, run_property
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, effective_weight, randomize, realised_state,
+                                  run_property, set_state)
 from fidelity.numerics import fwd_tolerance
 
 
@@ -27,27 +28,30 @@ class LowRank(Check):
             expected = {r.name: r.shape(case) for r in spec.roles}
             if shapes != expected:
                 raise Violation(f"factor shapes {shapes} differ from the paper's {expected} [{case}]")
-            roles = randomize(subject, case, layer, weight, config)
-            w64 = weight.to(torch.float64)
+            state = randomize(subject, case, layer, weight, config)
+            set_state(layer, spec.isolate_scaled(state))
+            state = realised_state(layer)
+            rank = getattr(case, spec.rank_field)
+            w_ref, w_abs = spec.effective_weight(state, config)
+            delta, _ = spec.scaled_delta(state, config)
             b64 = bias.abs().to(torch.float64)[:, None] if bias is not None else 0.0
             w_eff, _ = effective_weight(layer, case)
-            sv = torch.linalg.svdvals(w_eff - w64)
+            sv = torch.linalg.svdvals(w_eff - (w_ref - delta))
             bound = float(torch.linalg.matrix_norm(
-                2 * fwd_tolerance(case.torch_dtype, spec.inner_length(case),
-                                  w64.abs() + spec.delta_weight_abs(roles, config) + b64)))
-            excess = float(sv[case.r]) if case.r < len(sv) else 0.0
-            measured = {"sigma_r": float(sv[case.r - 1]), "sigma_r_plus_1": excess, "rounding_bound": bound}
+                2 * fwd_tolerance(case.torch_dtype, spec.inner_length(case), w_abs + b64)))
+            excess = float(sv[rank]) if rank < len(sv) else 0.0
+            measured = {"sigma_1": float(sv[0]), "sigma_rank_plus_1": excess, "rounding_bound": bound}
             if excess > bound:
-                raise Violation(f"ΔW has rank > r: σ_(r+1) = {excess:.3g} exceeds the rounding bound {bound:.3g} "
-                                f"[{case}]", measured)
-            if float(sv[0]) <= 100 * bound:
+                raise Violation(f"the update has rank > {rank}: σ_{rank + 1} = {excess:.3g} exceeds the rounding "
+                                f"bound {bound:.3g} [{case}]", measured)
+            if float(sv[0]) <= 10 * bound:
                 raise RuntimeError(f"non-vacuity guard: σ_1 = {float(sv[0]):.3g} is not far above the "
-                                   f"rounding bound {bound:.3g}: the random state did not move ΔW [{case}]")
+                                   f"rounding bound {bound:.3g}: the random state did not move the update [{case}]")
             record.add(case, excess / bound if bound else 0.0, measured)
 
         return run_property(
-            prop,
-            profile,
-            observation=lambda rec: f"factor shapes as in the paper; the measured ΔW has σ_(r+1) below the rounding "
-            f"bound while σ_1 is far above it in all {rec.examples} examples (worst σ_(r+1)/bound {rec.worst:.2g})",
+            prop, profile, subject,
+            observation=lambda rec: f"factor shapes as in the paper; the measured update has σ_(rank+1) below the "
+            f"rounding bound while σ_1 is far above it in all {rec.examples} examples (worst σ_(rank+1)/bound "
+            f"{rec.worst:.2g})",
         )

@@ -36,6 +36,7 @@ class ZeroSide(Check):
         return run_property(
             prop,
             profile,
+            subject,
             observation=lambda rec: f"'{zero}' exactly zero and '{other}' non-zero at init in all "
             f"{rec.examples} examples",
         )

@@ -30,6 +30,8 @@ class AdaptedLayer:
     roles: dict[str, torch.Tensor]  # canonical role -> the live tensor (write under torch.no_grad())
     param_roles: dict[str, str]  # every name of module.named_parameters() -> role, or "base.weight"/"base.bias"
     realised: dict[str, float] = field(default_factory=dict)  # read for the review only, never checked
+    buffers: dict[str, torch.Tensor] = field(default_factory=dict)  # frozen role -> live tensor (basis_out, …)
+    weight: torch.Tensor | None = None  # the live base weight inside the module (W_res for weight-rewriting variants)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.module(x)
@@ -58,6 +60,7 @@ def source_lines(obj: Any, display_root: Path, display_prefix: str, pattern: str
                  before: int = 0) -> list[SourceRef]:
     """The lines of `obj`'s source matching `pattern` (all of it when None), each with `before` lines of context."""
     lines, first = inspect.getsourcelines(obj)
+    first = max(first, 1)  # a module's source starts at line 1 (inspect reports 0)
     path = Path(inspect.getsourcefile(obj)).resolve()
     try:
         shown = f"{display_prefix}{path.relative_to(display_root.resolve())}"
@@ -82,6 +85,7 @@ class Declaration:
     claim: str
     kind: str  # "deviation" | "known_bug"
     rationale: str
+    variant: str = ""  # the variant it concerns (a paper claim can apply to several variants); "" = every one
     alternative: Any = None  # a fidelity.checks Check, run in place of the paper's property
     preserves: tuple[str, ...] = ()
     link: str = ""
@@ -126,9 +130,9 @@ class Binding:
         """The text where the implementation cites its paper (docstrings, help strings)."""
         return ""
 
-    def declaration(self, claim_id: str) -> Declaration | None:
+    def declaration(self, claim_id: str, variant: str) -> Declaration | None:
         for d in self.declarations:
-            if d.claim == claim_id:
+            if d.claim == claim_id and d.variant in ("", variant):
                 return d
         return None
 

@@ -46,6 +46,7 @@ class PeftBinding(Binding):
         Declaration(
             claim="lora.gaussian-a",
             kind="deviation",
+            variant="lora",
             rationale="PEFT draws A with kaiming_uniform_(a=√5), following the authors' reference code "
             "(microsoft/LoRA loralib/layers.py) rather than the paper's text; what the paper relies on, "
             "ΔW = BA = 0 at init with a random down-projection, is kept",
@@ -66,7 +67,7 @@ class PeftBinding(Binding):
         return None if importlib.util.find_spec("peft") else INSTALL_HINT
 
     def provides(self, variant: str, options: dict) -> str | None:
-        return None if variant in ROLE_NAMES else f"this binding does not map PEFT's {variant!r} yet"
+        return None if variant in ROLE_NAMES else f"no {variant} in PEFT, or not bound yet"
 
     def build(self, variant, weight, bias, config) -> AdaptedLayer:
         peft = _peft()
@@ -85,7 +86,8 @@ class PeftBinding(Binding):
                 param_roles[pname] = "base." + pname.removeprefix("base_layer.")
         params = dict(layer.named_parameters())
         roles = {role: params[pname] for pname, role in names.items()}
-        return AdaptedLayer(layer, frozen_copy, roles, param_roles, {"scaling": float(layer.scaling["default"])})
+        return AdaptedLayer(layer, frozen_copy, roles, param_roles, {"scaling": float(layer.scaling["default"])},
+                            weight=layer.get_base_layer().weight)
 
     def sources(self, variant: str, topic: str) -> list[SourceRef]:
         peft = _peft()

@@ -10,9 +10,9 @@ class UnknownVariant(LookupError):
 
 
 def _load() -> dict[str, VariantSpec]:
-    from fidelity.variants import lora
+    from fidelity.variants import antipasto_dplr, lora
 
-    return {spec.name: spec for spec in (lora.SPEC,)}
+    return {spec.name: spec for spec in (lora.SPEC, antipasto_dplr.SPEC)}
 
 
 def get_variant(name: str) -> VariantSpec:

@@ -1,4 +1,9 @@
-"""What every variant spec provides; the math itself lives in one small module per variant."""
+"""What every variant spec provides; the math itself lives in one small module per variant.
+
+A check sees a layer's realised *state*: a float64 dict of the trainable roles (`down`, `up`, `gain`, …),
+the frozen buffer roles (`basis_out`, `singular`, `basis_in`) and `weight`, the live base weight (W itself,
+or W_res for variants that rewrite it). The spec turns a state into the paper's effective weight.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,28 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
+from hypothesis import strategies as st
 
-from fidelity.cases import LayerCase
+from fidelity.cases import PAPER_WITNESS, LayerCase, layer_cases
+
+State = dict[str, torch.Tensor]
+Pair = tuple[torch.Tensor, torch.Tensor]  # a float64 matrix and the same formula on absolute values (T-fwd scale)
 
 
 @dataclass(frozen=True)
 class Role:
-    """A canonical trainable tensor: its role name and shape as a function of the layer case."""
+    """A canonical tensor: its role name and shape as a function of the layer case."""
 
     name: str
     shape: Callable[[LayerCase], tuple[int, ...]]
     meaning: str
+
+
+# Distribution claims (K29) need large matrices; these two layers give 25,600 entries of a LoRA A.
+DISTRIBUTION_LAYERS = (
+    LayerCase(d_in=512, d_out=256, r=32, alpha=32.0, seed=0),
+    LayerCase(d_in=384, d_out=128, r=24, alpha=24.0, seed=1),
+)
 
 
 @dataclass(frozen=True)
@@ -26,22 +42,31 @@ class VariantSpec:
     name: str
     title: str
     papers: tuple[str, ...]  # arXiv ids of the papers whose claims apply, main paper first
-    roles: tuple[Role, ...]
+    roles: tuple[Role, ...]  # trainable tensors
     zero_at_init: frozenset[str]  # roles that are exactly zero at init
     live_at_step0: frozenset[str]  # roles with a non-zero gradient at step 0; the others are exactly dead
     make_config: Callable[..., Any]  # (case, **options) -> the config the bindings receive
-    scaling: Callable[[Any], float]  # config -> the scale of the delta the papers claim
-    delta_weight: Callable[[dict[str, torch.Tensor], Any], torch.Tensor]  # roles (float64), config -> ΔW
-    delta_weight_abs: Callable[[dict[str, torch.Tensor], Any], torch.Tensor]  # same on |roles|: the T-fwd scale
+    effective_weight: Callable[[State, Any], Pair]  # state, config -> W_eff (the paper's formula), |·| scale
+    scaled_delta: Callable[[State, Any], Pair]  # the part of W_eff that `scaling` multiplies
+    scaling: Callable[[Any], float]  # config -> the scale the variant applies to `scaled_delta`
     inner_length: Callable[[LayerCase], int]  # longest accumulated inner product on the forward path
-    random_state: Callable[[LayerCase, dict[str, torch.Tensor], torch.Tensor, Any], dict[str, torch.Tensor]]
+    random_state: Callable[[LayerCase, State, torch.Tensor, Any], State]  # a non-degenerate trainable state
     parameter_count: Callable[[LayerCase], int]
     claims: dict[str, Any] = field(default_factory=dict)  # claim id -> check instance
-    # roles (float64), new rank -> the same update at a larger rank (zero rows/columns); None if meaningless
-    pad_rank: Callable[[dict[str, torch.Tensor], int], dict[str, torch.Tensor]] | None = None
+    buffers: tuple[Role, ...] = ()  # frozen tensors the checks read (SVD bases and values)
+    identity: str = "exact"  # "exact": bit-exact at init; "recon": W rewritten, equal up to its rounding
+    witness: LayerCase = PAPER_WITNESS  # the paper's own settings, run first by every property
+    extra_witnesses: tuple[LayerCase, ...] = ()  # further deterministic examples (e.g. a non-default coeff)
+    cases: Callable[[], st.SearchStrategy[LayerCase]] = layer_cases
+    rank_field: str = "r"  # the LayerCase field that is the rank of `scaled_delta` (padded by K07)
+    pad_rank: Callable[[State, int], State] | None = None  # same update at a larger rank, or None
+    max_rank: Callable[[LayerCase], int] = lambda case: 1 << 30  # the largest rank the variant accepts
+    isolate_scaled: Callable[[State], State] = lambda state: {}  # trainables to reset so only scaled_delta moves
+    sign_flip: Callable[[State, torch.Tensor], State] | None = None  # state under (U D, D Vh), D = diag(±1)
+    distribution_layers: tuple[LayerCase, ...] = DISTRIBUTION_LAYERS
 
     def role(self, name: str) -> Role:
-        for r in self.roles:
+        for r in self.roles + self.buffers:
             if r.name == name:
                 return r
         raise KeyError(f"variant {self.name} has no role {name!r}")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
-from fidelity.checks import (Citation, Formula, Identity, InitDistribution, Inventory, Liveness, LowRank, Scaling,
-                             ZeroSide)
+from fidelity.checks import (Citation, Confinement, Formula, Identity, InitDistribution, Inventory, Liveness,
+                             LowRank, Scaling, ZeroSide)
 from fidelity.variants.base import Role, VariantSpec
 
 
@@ -29,15 +29,18 @@ def scaling(cfg: LoraConfig) -> float:
     return cfg.alpha / math.sqrt(cfg.r) if cfg.use_rslora else cfg.alpha / cfg.r
 
 
-def delta_weight(roles: dict[str, torch.Tensor], cfg: LoraConfig) -> torch.Tensor:
-    return scaling(cfg) * roles["up"] @ roles["down"]  # (d_out, r) @ (r, d_in) -> (d_out, d_in)
+def scaled_delta(state, cfg: LoraConfig):
+    """ΔW = s B A: (d_out, r) @ (r, d_in), and the same on absolute values."""
+    s = scaling(cfg)
+    return s * state["up"] @ state["down"], s * state["up"].abs() @ state["down"].abs()
 
 
-def delta_weight_abs(roles: dict[str, torch.Tensor], cfg: LoraConfig) -> torch.Tensor:
-    return scaling(cfg) * roles["up"].abs() @ roles["down"].abs()
+def effective_weight(state, cfg: LoraConfig):
+    delta, delta_abs = scaled_delta(state, cfg)
+    return state["weight"] + delta, state["weight"].abs() + delta_abs
 
 
-def random_state(case, roles, weight, cfg) -> dict[str, torch.Tensor]:
+def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
     """A ~ N(0, 1/√d_in); B ~ N(0, 1) rescaled so that ‖s B A‖_F = 0.3 ‖W‖_F (claim-kinds.md §1.4)."""
     gen = case.generator(stream=4)
     down = torch.randn(case.r, case.d_in, generator=gen, dtype=torch.float64) / math.sqrt(case.d_in)
@@ -46,9 +49,9 @@ def random_state(case, roles, weight, cfg) -> dict[str, torch.Tensor]:
     return {"down": down, "up": up}
 
 
-def pad_rank(roles: dict[str, torch.Tensor], r_new: int) -> dict[str, torch.Tensor]:
+def pad_rank(state, r_new: int) -> dict[str, torch.Tensor]:
     """The same product B A at rank r_new: zero rows appended to A, zero columns to B."""
-    down, up = roles["down"], roles["up"]
+    down, up = state["down"], state["up"]
     extra = r_new - down.shape[0]
     return {
         "down": torch.cat([down, down.new_zeros(extra, down.shape[1])]),
@@ -69,9 +72,9 @@ SPEC = VariantSpec(
     zero_at_init=frozenset({"up"}),
     live_at_step0=frozenset({"up"}),
     make_config=lambda case, **options: LoraConfig(r=case.r, alpha=case.alpha, **options),
+    effective_weight=effective_weight,
+    scaled_delta=scaled_delta,
     scaling=scaling,
-    delta_weight=delta_weight,
-    delta_weight_abs=delta_weight_abs,
     inner_length=lambda case: case.d_in + case.r,
     random_state=random_state,
     parameter_count=lambda case: case.r * (case.d_in + case.d_out),
@@ -80,13 +83,15 @@ SPEC = VariantSpec(
         "lora.low-rank-form": LowRank(),
         "lora.frozen-base": Inventory(),
         "lora.forward": Formula(),
+        "lora.full-space": Confinement(confined=False),
         "lora.zero-init": ZeroSide(),
         "lora.identity-at-init": Identity(),
         "lora.gaussian-a": InitDistribution(role="down", family="gaussian"),
         "lora.step0-gradient": Liveness(),
-        "lora.scaling": Scaling(),
+        "lora.scaling": Scaling(law=lambda case, cfg: cfg.alpha / cfg.r, law_text="α/r"),
         "lora.citation": Citation(paper="2106.09685"),
-        "rslora.scaling": Scaling(options=RSLORA),
+        "rslora.scaling": Scaling(law=lambda case, cfg: cfg.alpha / math.sqrt(cfg.r), law_text="α/√r",
+                                  options=RSLORA),
         "rslora.forward": Formula(options=RSLORA),
         "rslora.identity-at-init": Identity(options=RSLORA),
         "rslora.citation": Citation(paper="2312.03732", options=RSLORA),

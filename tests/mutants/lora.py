@@ -1,20 +1,14 @@
-"""Mutants: the reference LoRA with exactly one property broken, each a small subclass.
-
-Each entry of MUTANTS says which claims must kill it (verdict DEVIATES under the witness-only profile, so the
-kill reproduces deterministically) and which claims it must survive (MATCHES): at-init-invisible bugs must
-survive the identity claim, and equivalence controls (same math, other computation) must survive everything
-they are run against — otherwise a check tests a convention instead of the claim.
-"""
+"""Mutants of the reference LoRA, each breaking exactly one property (see tests/mutants/__init__.py)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from fidelity.impls.reference.lora import LoraLinear
+from tests.mutants.base import Mutant
 
 
 class BRandn(LoraLinear):
@@ -143,35 +137,42 @@ class MergedForward(LoraLinear):
         return nn.functional.linear(x, weight, self.base.bias)
 
 
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    cls: type
-    killed_by: tuple[str, ...]
-    survives: tuple[str, ...] = ()
+class ConfinedToTopR(LoraLinear):
+    """B A projected onto W0's top-r output subspace: a PiSSA-like restriction where LoRA's update is free."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        u = torch.linalg.svd(base.weight.detach(), full_matrices=False)[0][:, :r]
+        self.register_buffer("proj", u @ u.T)  # (d_out, d_out)
+
+    def forward(self, x):
+        return self.base(x) + self.scaling * (x @ self.lora_A.T) @ self.lora_B.T @ self.proj
 
 
 MUTANTS = (
-    Mutant("B_randn", BRandn, ("lora.identity-at-init", "lora.zero-init")),
-    Mutant("B_tiny_eps", BTinyEps, ("lora.identity-at-init", "lora.zero-init")),
-    Mutant("alpha_not_over_r", AlphaNotOverR, ("lora.scaling", "lora.forward"), survives=("lora.identity-at-init",)),
-    Mutant("sqrt_r_in_plain_lora", SqrtRInPlainLora, ("lora.scaling", "lora.forward"),
+    Mutant("lora", "B_randn", BRandn, ("lora.identity-at-init", "lora.zero-init")),
+    Mutant("lora", "B_tiny_eps", BTinyEps, ("lora.identity-at-init", "lora.zero-init")),
+    Mutant("lora", "alpha_not_over_r", AlphaNotOverR, ("lora.scaling", "lora.forward"), survives=("lora.identity-at-init",)),
+    Mutant("lora", "sqrt_r_in_plain_lora", SqrtRInPlainLora, ("lora.scaling", "lora.forward"),
            survives=("lora.identity-at-init", "rslora.scaling")),
-    Mutant("rslora_ignored", RsloraIgnored, ("rslora.scaling", "rslora.forward"), survives=("lora.scaling",)),
-    Mutant("scaling_twice", ScalingTwice, ("lora.scaling", "lora.forward"), survives=("lora.identity-at-init",)),
-    Mutant("attribute_right_forward_wrong", AttributeRightForwardWrong, ("lora.scaling", "lora.forward"),
+    Mutant("lora", "rslora_ignored", RsloraIgnored, ("rslora.scaling", "rslora.forward"), survives=("lora.scaling",)),
+    Mutant("lora", "scaling_twice", ScalingTwice, ("lora.scaling", "lora.forward"), survives=("lora.identity-at-init",)),
+    Mutant("lora", "attribute_right_forward_wrong", AttributeRightForwardWrong, ("lora.scaling", "lora.forward"),
            survives=("lora.identity-at-init",)),
-    Mutant("roles_swapped", RolesSwapped, ("lora.zero-init", "lora.step0-gradient"),
+    Mutant("lora", "roles_swapped", RolesSwapped, ("lora.zero-init", "lora.step0-gradient"),
            survives=("lora.identity-at-init",)),
-    Mutant("A_detached", ADetached, ("lora.step0-gradient",),
+    Mutant("lora", "A_detached", ADetached, ("lora.step0-gradient",),
            survives=("lora.identity-at-init", "lora.zero-init", "lora.forward", "lora.frozen-base")),
-    Mutant("base_trainable", BaseTrainable, ("lora.frozen-base",), survives=("lora.identity-at-init",)),
-    Mutant("citation_missing", CitationMissing, ("lora.citation",)),
-    Mutant("rank_inflated", RankInflated, ("lora.low-rank-form", "lora.frozen-base"),
+    Mutant("lora", "base_trainable", BaseTrainable, ("lora.frozen-base",), survives=("lora.identity-at-init",)),
+    Mutant("lora", "citation_missing", CitationMissing, ("lora.citation",)),
+    Mutant("lora", "rank_inflated", RankInflated, ("lora.low-rank-form", "lora.frozen-base"),
            survives=("lora.identity-at-init",)),
-    Mutant("delta_not_low_rank", DeltaNotLowRank, ("lora.low-rank-form", "lora.forward"),
+    Mutant("lora", "delta_not_low_rank", DeltaNotLowRank, ("lora.low-rank-form", "lora.forward"),
            survives=("lora.frozen-base", "lora.zero-init")),
-    Mutant("A_kaiming_uniform", AKaimingUniform, ("lora.gaussian-a",), survives=("lora.zero-init",)),
-    Mutant("merged_forward (control)", MergedForward, (),
-           survives=("lora.forward", "lora.scaling", "lora.identity-at-init", "rslora.forward", "lora.low-rank-form")),
+    Mutant("lora", "A_kaiming_uniform", AKaimingUniform, ("lora.gaussian-a",), survives=("lora.zero-init",)),
+    Mutant("lora", "confined_to_top_r", ConfinedToTopR, ("lora.full-space", "lora.forward"),
+           survives=("lora.identity-at-init", "lora.zero-init")),
+    Mutant("lora", "merged_forward (control)", MergedForward, (),
+           survives=("lora.forward", "lora.scaling", "lora.identity-at-init", "rslora.forward", "lora.low-rank-form",
+                     "lora.full-space")),
 )
