@@ -77,7 +77,7 @@ def test_known_bug_is_deviates_known():
 
 
 class _Raising(ReferenceBinding):
-    def build(self, variant, weight, bias, config):
+    def build(self, variant, weight, bias, config, calibration=None):
         raise RuntimeError("the implementation exploded")
 
 

@@ -49,13 +49,19 @@ class Subject:
     def config(self, case: LayerCase):
         return self.variant.make_config(case, **self.options)
 
+    def adapt(self, case: LayerCase) -> LayerCase:
+        """The case in a dtype the implementation computes in (e.g. PEFT's PiSSA refuses float64)."""
+        dtypes = self.binding.dtypes(self.variant.name)
+        return case if case.dtype in dtypes else case.with_(dtype=dtypes[0])
+
     def build(self, case: LayerCase, config=None):
         """Seed torch's RNG from the case, make the base layer, attach the variant: (adapted, W, b)."""
         base = base_layer(case)
         weight = base.weight.detach().clone()
         bias = base.bias.detach().clone() if base.bias is not None else None
+        calibration = self.variant.calibration(case)
         torch.manual_seed(case.seed)
-        layer = self.binding.build(self.variant.name, weight, bias, config or self.config(case))
+        layer = self.binding.build(self.variant.name, weight, bias, config or self.config(case), calibration)
         layer.module.eval()
         layer.base.eval()
         return layer, weight, bias
@@ -93,9 +99,10 @@ def run_property(
     def test(case: LayerCase):
         prop(case, record)
 
-    test = given(case=strategy or subject.variant.cases())(test)
+    witness = subject.adapt(witness)
+    test = given(case=(strategy or subject.variant.cases()).map(subject.adapt))(test)
     for extra in reversed(subject.variant.extra_witnesses):
-        test = example(case=extra)(test)
+        test = example(case=subject.adapt(extra))(test)
     test = example(case=witness)(test)
     test = hypothesis_settings(profile)(test)
     try:

@@ -57,7 +57,7 @@ class InitDistribution(Check):
         sample = []
         layers = subject.variant.distribution_layers
         for case in layers:
-            layer, _, _ = subject.build(case)
+            layer, _, _ = subject.build(subject.adapt(case))
             sample.append(_standardise(self.family, layer.roles[self.role].detach().to(torch.float64)).flatten())
         z = torch.cat(sample)
         d, p = ks_test(z, claimed_cdf)

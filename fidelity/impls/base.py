@@ -118,8 +118,16 @@ class Binding:
         """None when the variant with these options is provided, else the reason it is not (N/A)."""
         return None
 
-    def build(self, variant: str, weight: torch.Tensor, bias: torch.Tensor | None, config: Any) -> AdaptedLayer:
-        """Attach the variant to a fresh `nn.Linear` holding `weight` and `bias`; eval mode, no dropout."""
+    def dtypes(self, variant: str) -> tuple[str, ...]:
+        """The dtypes this implementation computes the variant in, preferred first (others run in the first)."""
+        return ("float64", "float32")
+
+    def build(self, variant: str, weight: torch.Tensor, bias: torch.Tensor | None, config: Any,
+              calibration: torch.Tensor | None = None) -> AdaptedLayer:
+        """Attach the variant to a fresh `nn.Linear` holding `weight` and `bias`; eval mode, no dropout.
+
+        `calibration` holds input rows (N, d_in) for data-driven inits (EVA, CorDA, ASVD), else None.
+        """
         raise NotImplementedError
 
     def sources(self, variant: str, topic: str) -> list[SourceRef]:

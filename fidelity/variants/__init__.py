@@ -1,6 +1,10 @@
-"""The variant registry: one module per variant, each exporting SPEC."""
+"""The variant registry: every module in this package (but `base`) that defines SPEC is a variant."""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
 
 from fidelity.variants.base import VariantSpec
 
@@ -9,19 +13,21 @@ class UnknownVariant(LookupError):
     """A variant name the suite does not know."""
 
 
-def _load() -> dict[str, VariantSpec]:
-    from fidelity.variants import antipasto_dplr, lora
-
-    return {spec.name: spec for spec in (lora.SPEC, antipasto_dplr.SPEC)}
+@lru_cache(maxsize=1)
+def all_variants() -> dict[str, VariantSpec]:
+    """Every variant spec, by name."""
+    specs = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name != "base":
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            if hasattr(module, "SPEC"):
+                specs[module.SPEC.name] = module.SPEC
+    return dict(sorted(specs.items()))
 
 
 def get_variant(name: str) -> VariantSpec:
     """The spec of one variant, or UnknownVariant naming the known ones."""
-    variants = _load()
+    variants = all_variants()
     if name not in variants:
         raise UnknownVariant(f"unknown variant {name!r}; known variants: {', '.join(sorted(variants))}")
     return variants[name]
-
-
-def all_variants() -> dict[str, VariantSpec]:
-    return _load()

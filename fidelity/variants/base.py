@@ -64,6 +64,7 @@ class VariantSpec:
     isolate_scaled: Callable[[State], State] = lambda state: {}  # trainables to reset so only scaled_delta moves
     sign_flip: Callable[[State, torch.Tensor], State] | None = None  # state under (U D, D Vh), D = diag(±1)
     distribution_layers: tuple[LayerCase, ...] = DISTRIBUTION_LAYERS
+    calibration: Callable[[LayerCase], torch.Tensor | None] = lambda case: None  # input rows for data-driven inits
 
     def role(self, name: str) -> Role:
         for r in self.roles + self.buffers:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
 import inspect
+import pkgutil
 import sys
 from pathlib import Path
 
-from fidelity.checks import Confinement, InitDistribution, Scaling
-from fidelity.impls.base import AdaptedLayer, Binding, Declaration, SourceRef, fresh_linear, source_lines
-from fidelity.impls.reference import antipasto_dplr, lora
+from fidelity.impls.base import AdaptedLayer, Binding, SourceRef, fresh_linear, source_lines
+from fidelity.impls.reference.declarations import DECLARATIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -24,12 +25,22 @@ TOPIC_PATTERNS = {
 }
 
 
+def reference_classes() -> dict[str, type]:
+    """Every reference module here declares `ADAPTERS = {variant name: module class}`."""
+    classes = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name != "declarations":
+            classes.update(getattr(importlib.import_module(f"{__name__}.{info.name}"), "ADAPTERS", {}))
+    return classes
+
+
 class ReferenceBinding(Binding):
     """Binds the reference modules; a mutant is the same binding with one module class swapped."""
 
+    declarations = DECLARATIONS
+
     def __init__(self, classes: dict | None = None, name: str = "reference"):
-        self.classes = {"lora": lora.LoraLinear, "antipasto_dplr": antipasto_dplr.DplrLinear} \
-            if classes is None else classes
+        self.classes = reference_classes() if classes is None else classes
         self.name = name
 
     @property
@@ -41,11 +52,12 @@ class ReferenceBinding(Binding):
             return f"the reference implementations do not include {variant!r} yet"
         return None
 
-    def build(self, variant, weight, bias, config) -> AdaptedLayer:
+    def build(self, variant, weight, bias, config, calibration=None) -> AdaptedLayer:
         base = fresh_linear(weight, bias)
         frozen_copy = copy.deepcopy(base)
         cls = self.classes[variant]
-        module = cls(base, **dataclasses.asdict(config))
+        extra = {} if calibration is None else {"calibration": calibration}
+        module = cls(base, **dataclasses.asdict(config), **extra)
         roles = {role: getattr(module, attr) for attr, role in cls.ROLES.items()}
         buffers = {role: getattr(module, attr) for attr, role in getattr(cls, "BUFFERS", {}).items()}
         param_roles = {attr: role for attr, role in cls.ROLES.items()}
@@ -69,29 +81,3 @@ class ReferenceBinding(Binding):
             return cls.DOC
         return self._module(variant).__doc__ or ""
 
-
-# Where the antipasto_dplr design departs from the LoRA paper on purpose (lora-lite's design, variants.md §3.2,
-# review-format.md §3): each deviation names the property that holds instead and the claims it preserves.
-ReferenceBinding.declarations = (
-    Declaration(
-        claim="lora.gaussian-a", kind="deviation", variant="antipasto_dplr",
-        rationale="the core's A is Kaiming-uniform on its fan-in r, as in microsoft/LoRA's code, not the paper's "
-        "Gaussian; immaterial to what the paper relies on (a random A with B = 0)",
-        alternative=InitDistribution(role="core_down", family="kaiming_uniform"),
-        preserves=("lora.zero-init", "lora.identity-at-init"),
-    ),
-    Declaration(
-        claim="lora.scaling", kind="deviation", variant="antipasto_dplr",
-        rationale="no α/r: the runtime steering coefficient coeff scales the core (and steers the gain), so the "
-        "output is linear in coeff and independent of α; a rank sweep may need the learning rate retuned",
-        alternative=Scaling(law=lambda case, cfg: cfg.coeff, law_text="coeff"),
-        preserves=("lora.identity-at-init", "antipasto.coeff-zero"),
-    ),
-    Declaration(
-        claim="lora.full-space", kind="deviation", variant="antipasto_dplr",
-        rationale="by design the U … Vh sandwich confines all mixing to W's top-r singular subspaces, where LoRA's "
-        "B and A are free",
-        alternative=Confinement(confined=True),
-        preserves=("lora.low-rank-form", "antipasto.confinement"),
-    ),
-)

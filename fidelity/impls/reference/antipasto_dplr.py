@@ -45,3 +45,6 @@ class DplrLinear(nn.Module):
         s_eff = self.lora_S * (1 + F.elu(self.coeff * self.lora_g))  # (r,)
         h = p * s_eff + self.coeff * (p @ self.lora_A.T) @ self.lora_B.T  # (N, r)
         return self.base(x) + h @ self.lora_U.T  # (N, d_out)
+
+
+ADAPTERS = {"antipasto_dplr": DplrLinear}

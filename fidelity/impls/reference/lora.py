@@ -28,3 +28,6 @@ class LoraLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, d_in)
         return self.base(x) + self.scaling * (x @ self.lora_A.T) @ self.lora_B.T  # (N, d_out)
+
+
+ADAPTERS = {"lora": LoraLinear}
