@@ -13,6 +13,7 @@ KINDS: dict[str, str] = {
     "low_rank": "K12 the update has the paper's factor shapes and rank at most r",
     "runtime_off": "K03 with the steering coefficient at 0 the adapter is the base, whatever the trained values",
     "reconstruction": "K08 the frozen residual plus the adapter's initial term equals W; the residual is the tail",
+    "decomposition": "K09 the stored bases span the subspaces the paper names (compared through projectors)",
     "confinement": "K10 where the update lives: inside the frozen subspaces, or free of them",
     "sign_invariance": "K11 flipping the sign of singular pairs (with the trainables mapped) leaves the function unchanged",
     "init_distribution": "K29 a named initial distribution, tested with a negative control",

@@ -2,6 +2,7 @@
 
 from fidelity.checks.citation import Citation
 from fidelity.checks.confinement import Confinement
+from fidelity.checks.decomposition import Decomposition
 from fidelity.checks.formula import Formula
 from fidelity.checks.identity import Identity
 from fidelity.checks.init_distribution import InitDistribution
@@ -14,5 +15,5 @@ from fidelity.checks.scaling import Scaling
 from fidelity.checks.sign_invariance import SignInvariance
 from fidelity.checks.zero_side import ZeroSide
 
-CHECKS = {c.kind: c for c in (Citation, Confinement, Formula, Identity, InitDistribution, Inventory, Liveness,
+CHECKS = {c.kind: c for c in (Citation, Confinement, Decomposition, Formula, Identity, InitDistribution, Inventory, Liveness,
                               LowRank, Reconstruction, RuntimeOff, Scaling, SignInvariance, ZeroSide)}

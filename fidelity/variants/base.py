@@ -65,6 +65,8 @@ class VariantSpec:
     sign_flip: Callable[[State, torch.Tensor], State] | None = None  # state under (U D, D Vh), D = diag(±1)
     distribution_layers: tuple[LayerCase, ...] = DISTRIBUTION_LAYERS
     calibration: Callable[[LayerCase], torch.Tensor | None] = lambda case: None  # input rows for data-driven inits
+    # (case, state, original W, calibration, config) -> [SubspaceClaim] for the decomposition check (K09)
+    subspaces: Callable[..., list] = lambda case, state, weight, calibration, config: []
 
     def role(self, name: str) -> Role:
         for r in self.roles + self.buffers:

@@ -104,3 +104,6 @@ MUTANTS = (
 
 # Not a mutant of a claim but of a declaration: with a Gaussian A the binding's Kaiming deviation is STALE.
 STALE_DECLARATION = (PaperGaussianA, "lora.gaussian-a")
+
+EXPECTED_MUTANTS = 6
+EXPECTED_KILLS = 8

@@ -176,3 +176,6 @@ MUTANTS = (
            survives=("lora.forward", "lora.scaling", "lora.identity-at-init", "rslora.forward", "lora.low-rank-form",
                      "lora.full-space")),
 )
+
+EXPECTED_MUTANTS = 16
+EXPECTED_KILLS = 26
