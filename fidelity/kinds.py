@@ -16,6 +16,7 @@ KINDS: dict[str, str] = {
     "decomposition": "K09 the stored bases span the subspaces the paper names (compared through projectors)",
     "confinement": "K10 where the update lives: inside the frozen subspaces, or free of them",
     "sign_invariance": "K11 flipping the sign of singular pairs (with the trainables mapped) leaves the function unchanged",
+    "calibration_contract": "K18 a data-driven init raises without its calibration data, before changing anything",
     "init_distribution": "K29 a named initial distribution, tested with a negative control",
     "citation": "K28 the implementation cites the paper (arXiv id, first author, year)",
 }

@@ -1,5 +1,6 @@
 """One check class per claim kind (see fidelity/kinds.py)."""
 
+from fidelity.checks.calibration import CalibrationRequired
 from fidelity.checks.citation import Citation
 from fidelity.checks.confinement import Confinement
 from fidelity.checks.decomposition import Decomposition
@@ -15,5 +16,5 @@ from fidelity.checks.scaling import Scaling
 from fidelity.checks.sign_invariance import SignInvariance
 from fidelity.checks.zero_side import ZeroSide
 
-CHECKS = {c.kind: c for c in (Citation, Confinement, Decomposition, Formula, Identity, InitDistribution, Inventory, Liveness,
+CHECKS = {c.kind: c for c in (CalibrationRequired, Citation, Confinement, Decomposition, Formula, Identity, InitDistribution, Inventory, Liveness,
                               LowRank, Reconstruction, RuntimeOff, Scaling, SignInvariance, ZeroSide)}
