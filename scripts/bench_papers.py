@@ -30,13 +30,13 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from fidelity.papers import extract
+    from fidelity.papers import pdf
     from fidelity.papers.locate import locate
     from fidelity.papers.records import load_paper
     from fidelity.papers.sources import Unavailable, paper_text
     imported = time.perf_counter() - t0
     t0 = time.perf_counter()
-    extract._mupdf()  # PyMuPDF is imported lazily, on the first cold extraction only
+    pdf._mupdf()  # PyMuPDF is imported lazily, on the first cold extraction only
     mupdf_imported = time.perf_counter() - t0
 
     paper = load_paper(args.arxiv_id)

@@ -8,7 +8,7 @@ import pymupdf
 import pytest
 from synthetic_paper import MD_MATH_LINE, NOTE, STAMP, build_encrypted, build_scanned, write_markdown
 
-from fidelity.papers import extract
+from fidelity.papers import extract, pdf
 from fidelity.papers.extract import PaperSourceError, PaperText, extract_markdown, extract_pdf
 
 
@@ -75,7 +75,7 @@ def test_cache_is_used_and_keyed_by_sha_and_format(synthetic, tmp_path, monkeypa
     first = extract_pdf(synthetic.path)
     cached = tmp_path / "text" / f"{synthetic.sha256}.pdf.v{extract.FORMAT_VERSION}.json"
     assert cached.is_file()
-    monkeypatch.setattr(extract, "_extract_pdf_bytes", lambda *a: pytest.fail("extracted again"))
+    monkeypatch.setattr(pdf, "_extract_pdf_bytes", lambda *a: pytest.fail("extracted again"))
     second = extract_pdf(synthetic.path)
     assert second.pages == first.pages and second.headings == first.headings and second.margin == first.margin
     assert second.sha256 == synthetic.sha256 and second.path == str(synthetic.path)
