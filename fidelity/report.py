@@ -214,7 +214,9 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
         variant=spec, papers=papers, impls=impls, sections=sections, profile=profile,
         witness="; ".join(str(w) for w in (spec.witness, *spec.extra_witnesses)),
         absent=[f"{runner.bindings[i].label} ({why})" for i, why in absent.items()],
-        profile_text=f"{profile.max_examples} hypothesis examples per property"
+        profile_text=f"{max(1, round(profile.max_examples * spec.examples_fraction))} hypothesis examples per property"
+        + (f" ({spec.examples_fraction:.0%} of the profile's {profile.max_examples}: the variant's attach is expensive)"
+           if spec.examples_fraction < 1.0 else "")
         + (", derandomized" if profile.derandomize else ", random seeds"),
         bottom=[bottom_line(runner.bindings[i].label, rs) for i, rs in by_impl.items()],
     )

@@ -12,6 +12,7 @@ from fidelity import report
 from fidelity.impls.reference import ReferenceBinding
 from fidelity.profiles import WITNESS
 from fidelity.runner import Runner
+from fidelity.variants import all_variants
 from tests.mutants.lora import AlphaNotOverR
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ def test_a_failing_render_writes_nothing(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["dora"], "error: unknown variant 'dora'; known variants: antipasto_dplr, lora"),
+    (["dora"], f"error: unknown variant 'dora'; known variants: {', '.join(sorted(all_variants()))}"),
     (["lora", "--impl", "lora-lite"], "error: unknown implementation 'lora-lite'; known implementations: peft, reference"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):

@@ -6,7 +6,7 @@ protocol (`Subject.build`) and the variant's math only through its spec; it neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import torch
@@ -104,6 +104,8 @@ def run_property(
     for extra in reversed(subject.variant.extra_witnesses):
         test = example(case=subject.adapt(extra))(test)
     test = example(case=witness)(test)
+    if subject.variant.examples_fraction < 1.0:  # an expensive variant's declared share of the examples
+        profile = replace(profile, max_examples=max(1, round(profile.max_examples * subject.variant.examples_fraction)))
     test = hypothesis_settings(profile)(test)
     try:
         test()

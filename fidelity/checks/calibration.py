@@ -11,9 +11,21 @@ from fidelity.cases import base_layer
 from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
 
 
+class NoTermination(Exception):
+    """Raised by a binding that had to stop an implementation which would otherwise never return (an endless
+    calibration loop): the attach neither attached nor refused, so the error the contract requires did not happen."""
+
+
 class CalibrationRequired(Check):
     kind = "calibration_contract"
     topic = "init"
+
+    def __init__(self, too_few_rows: bool = True, options: dict | None = None):
+        super().__init__(options)
+        self.too_few_rows = too_few_rows  # also require a refusal with fewer than r rows (False: only without data)
+
+    def __repr__(self) -> str:
+        return super().__repr__() if self.too_few_rows else "CalibrationRequired(too_few_rows=False)"
 
     def run(self, subject: Subject, profile) -> Evidence:
         spec, binding = subject.variant, subject.binding
@@ -26,6 +38,10 @@ class CalibrationRequired(Check):
             try:
                 binding.build(spec.name, weight, bias, subject.config(case), calibration)
                 error = None
+            except NoTermination as exc:  # neither attached nor refused: the implementation would hang
+                rows = 0 if calibration is None else calibration.shape[0]
+                raise Violation(f"with {rows} calibration rows the attach never returns instead of raising: {exc} "
+                                f"[{case}]") from None
             except Exception as exc:  # the contract is that it raises; which exception is the implementation's call
                 error = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
             if not torch.equal(weight, before):
@@ -38,7 +54,7 @@ class CalibrationRequired(Check):
             missing = attach(case, None)
             if missing is None:
                 raise Violation(f"attached without calibration data (silent fall-back) [{case}]", measured)
-            too_few = attach(case, data[: case.r - 1])
+            too_few = attach(case, data[: case.r - 1]) if self.too_few_rows else "not required"
             if too_few is None:
                 raise Violation(f"attached with {case.r - 1} calibration rows, fewer than r = {case.r} [{case}]",
                                 measured)
@@ -48,7 +64,8 @@ class CalibrationRequired(Check):
 
         return run_property(
             prop, profile, subject,
-            observation=lambda rec: f"without calibration data, and with fewer rows than r, attaching raises "
+            observation=lambda rec: f"without calibration data"
+            f"{', and with fewer rows than r,' if self.too_few_rows else ''} attaching raises "
             f"(e.g. {rec.first_measured.get('error_without_data', '?')!r}); with data it attaches; in all "
             f"{rec.examples} examples",
         )

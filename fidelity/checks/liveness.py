@@ -18,7 +18,9 @@ from fidelity.numerics import eps
 def _gradient_pattern(layer, x, g, live_floor, case, step) -> tuple[dict[str, str], dict[str, float]]:
     """Backpropagate ⟨G, y'(x)⟩ once; classify each role's gradient as live or dead."""
     layer.module.zero_grad(set_to_none=True)
-    (layer(x).to(torch.float64) * g).sum().backward()
+    out = layer(x).to(torch.float64)
+    if out.requires_grad:  # otherwise no trainable reaches the output at all, and every role is dead
+        (out * g).sum().backward()
     pattern, measured = {}, {}
     for name, tensor in layer.roles.items():
         grad = tensor.grad

@@ -6,6 +6,9 @@ where D is the variant's scaled term and the rest of W_eff is computed in float6
 ŝ is measured at (α, r), at (2α, r) with the same factors, and at a padded rank r' > r holding the same
 product; each must equal the claim's law. The tolerance on ŝ is ‖tol(y')‖₂ / ‖z‖₂ with the elementwise
 T-fwd bound of the forward pass.
+
+`InitScaling` is K07 for SVD-splitting inits that rewrite the base (PiSSA): how α enters the factors' magnitudes
+and the residual at init (see its docstring).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import torch
 from fidelity.cases import inputs
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, randomize, realised_state, run_property,
                                   set_state)
-from fidelity.numerics import fwd_tolerance
+from fidelity.numerics import eps, fwd_tolerance
 
 
 class Scaling(Check):
@@ -85,4 +88,69 @@ class Scaling(Check):
             f"{spec.rank_field}), (2α, {spec.rank_field}) and a zero-padded larger {spec.rank_field} in all "
             f"{rec.examples} examples; worst margin {rec.worst:.2g} (witness: measured "
             f"{rec.first_measured.get('s_measured', float('nan')):.6g})",
+        )
+
+
+class InitScaling(Check):
+    """K07 for inits that split W's top-r SVD into the two factors and rewrite the base (PiSSA, CorDA).
+
+    Built at init for α ∈ {r/2, r, 2r} with everything else fixed, an init-scaling law states the factors'
+    magnitudes: every Gram matrix of the spec's `factor_grams` (A Aᵀ and Bᵀ B for a symmetric √S split) must equal
+    diag(σ_1…σ_r(W)) / d(α), d = law(case, config) (σ from an independent float64 SVD of W), within T-decomp
+    4 max(d_in, d_out) · eps · σ_1 / d; and the rewritten base W_res must be the same at every α, within twice
+    that bound — with the identity at init (its own claim) an unchanged W_res is an unchanged initial update.
+    The paper's own magnitudes are d = 1 (√S_r whatever α); PEFT's pre-division by s = α/r gives d = s.
+    """
+
+    kind = "scaling"
+    topic = "scaling"
+
+    def __init__(self, law: Callable, law_text: str, options: dict | None = None):
+        super().__init__(options)
+        self.law, self.law_text = law, law_text  # law(case, config) -> d, the divisor of S_r in the factors' Grams
+
+    def __repr__(self) -> str:
+        return f"InitScaling(law={self.law_text}{', ' + str(self.options) if self.options else ''})"
+
+    def run(self, subject: Subject, profile) -> Evidence:
+        spec = subject.variant
+        if spec.factor_grams is None:
+            raise RuntimeError(f"variant {spec.name} has no factor_grams hook; InitScaling reads the factors' Gram "
+                               f"matrices through it (see fidelity/variants/pissa.py)")
+
+        def prop(case, record):
+            measured, worst, first_res = {}, 0.0, None
+            for label, alpha in (("half_r", case.r / 2), ("r", float(case.r)), ("2r", 2.0 * case.r)):
+                point = case.with_(alpha=alpha)
+                config = subject.config(point)
+                layer, weight, _ = subject.build(point, config)
+                state = realised_state(layer)
+                sigma = torch.linalg.svdvals(weight.to(torch.float64))
+                tol = 4 * max(case.d_in, case.d_out) * eps(case.torch_dtype) * float(sigma[0])
+                d = self.law(point, config)
+                for name, gram in spec.factor_grams(state).items():
+                    err = float((gram - torch.diag(sigma[: case.r] / d)).abs().max())
+                    measured[f"{label}_{name}_error"] = err
+                    worst = max(worst, err / (tol / d))
+                    if err > tol / d:
+                        raise Violation(f"at alpha={alpha:g} the factors' {name} differs from diag(S_r)/d with d = "
+                                        f"{self.law_text} = {d:.6g} by {err:.3g} (tolerance {tol / d:.3g}; measured "
+                                        f"d from the trace: {float(sigma[: case.r].sum() / gram.trace()):.6g}) "
+                                        f"[{point}]", measured)
+                if first_res is None:
+                    first_res = state["weight"]
+                    continue
+                err = float((state["weight"] - first_res).abs().max())
+                measured[f"{label}_W_res_change"] = err
+                worst = max(worst, err / (2 * tol))
+                if err > 2 * tol:
+                    raise Violation(f"W_res depends on alpha: at alpha={alpha:g} it differs from its value at alpha="
+                                    f"{case.r / 2:g} by {err:.3g} (tolerance {2 * tol:.3g}) [{point}]", measured)
+            record.add(case, worst, measured)
+
+        return run_property(
+            prop, profile, subject,
+            observation=lambda rec: f"at α ∈ {{r/2, r, 2r}} the factors' Grams equal diag(S_r)/d with d = "
+            f"{self.law_text}, and W_res is the same at every α, within 4·max(d)·eps·σ_1, in all {rec.examples} "
+            f"examples (worst margin {rec.worst:.2g})",
         )

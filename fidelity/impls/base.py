@@ -126,7 +126,9 @@ class Binding:
               calibration: torch.Tensor | None = None) -> AdaptedLayer:
         """Attach the variant to a fresh `nn.Linear` holding `weight` and `bias`; eval mode, no dropout.
 
-        `calibration` holds input rows (N, d_in) for data-driven inits (EVA, CorDA, ASVD), else None.
+        `calibration` holds input rows (N, d_in) for data-driven inits (EVA, CorDA, ASVD), else None; a check may
+        pass the same rows as (S, T, d_in), S calibration samples of T rows, one forward pass each (CorDA's
+        equal-weighting claim), which a binding that does not distinguish samples may flatten.
         """
         raise NotImplementedError
 

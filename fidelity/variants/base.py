@@ -67,6 +67,15 @@ class VariantSpec:
     calibration: Callable[[LayerCase], torch.Tensor | None] = lambda case: None  # input rows for data-driven inits
     # (case, state, original W, calibration, config) -> [SubspaceClaim] for the decomposition check (K09)
     subspaces: Callable[..., list] = lambda case, state, weight, calibration, config: []
+    # Fraction of the profile's hypothesis examples run per property (witnesses always run): < 1 only for variants
+    # whose attach is expensive (EVA's calibration through PEFT), stated and justified in the variant's module
+    examples_fraction: float = 1.0
+    # (state, config) -> the adapter's initial term that the rewritten base complements, W_res + term = W (K08, K20):
+    # U diag(S) Vh for the frozen-SVD-basis variants; s B A for weight-rewriting LoRA inits (PiSSA, OLoRA)
+    initial_term: Callable[[State, Any], torch.Tensor] = \
+        lambda state, cfg: (state["basis_out"] * state["singular"]) @ state["basis_in"]
+    # state -> Gram matrices of the init's factors (e.g. A Aᵀ, Bᵀ B) whose magnitudes an init-scaling law fixes (K07)
+    factor_grams: Callable[[State], dict[str, torch.Tensor]] | None = None
 
     def role(self, name: str) -> Role:
         for r in self.roles + self.buffers:

@@ -17,11 +17,14 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 # Which lines of a reference module each review topic cites.
 TOPIC_PATTERNS = {
-    "init": r"self\.lora_[ABg] = |init\.kaiming|base\.weight\.sub_",
-    "forward": r"def forward|^\s+(p|s_eff|h) = |return ",
-    "scaling": r"self\.(scaling|coeff) = |coeff \* ",
+    "init": r"self\.lora_[ABgR] = |register_buffer\(\"lora_[AB]\"|init\.kaiming|base\.weight\.sub_|if calibration is None|\.shape\[0\] < r|svd\(x - "
+            r"|svd\(w, full_matrices|svd_lowrank\(w, q=r|root = torch|linalg\.qr\(weight",
+    "forward": r"def forward|^\s+(p|g|s_eff|h) = |return ",
+    "scaling": r"self\.(scaling|coeff) = |coeff \* |root = torch",
     "trainable": r"requires_grad_|nn\.Parameter|register_buffer",
     "citation": r"arXiv:",
+    "calibration": r"= calibration\.reshape|# \([^)]*\) (covariance|statistic)|torch\.linalg\.svd\(w|keep = |"
+                   r"rows of Vᵀ|self\.lora_[AB] = |register_buffer\(\"asvd_|base\.weight\.sub_",
 }
 
 

@@ -4,7 +4,7 @@ Each deviation names its rationale, the property that holds instead and the clai
 is DEVIATES-OK only while all of those hold, and STALE once the paper's own property holds again.
 """
 
-from fidelity.checks import Confinement, InitDistribution, Scaling
+from fidelity.checks import Confinement, GainBounds, InitDistribution, InitScaling, Scaling
 from fidelity.impls.base import Declaration
 
 # antipasto_dplr against the LoRA paper (lora-lite's design, variants.md §3.2, review-format.md §3).
@@ -29,5 +29,25 @@ DECLARATIONS = (
         "B and A are free",
         alternative=Confinement(confined=True),
         preserves=("lora.low-rank-form", "antipasto.confinement"),
+    ),
+    # pissa: S_r pre-divided by s = α/r, as PEFT (variants.md §2.2, history C.7).
+    Declaration(
+        claim="pissa.scaling", kind="deviation", variant="pissa",
+        rationale="S_r is divided by s = α/r before the √ split, as in PEFT and the authors' code, so s B A is the "
+        "principal part and W_res the tail U[:, r:] S[r:] V[:, r:]ᵀ for every α (Eq. 4; QPiSSA needs a residual "
+        "free of the large singular values); the factors carry √(S_r/s), the paper's √S_r only at α = r",
+        alternative=InitScaling(law=lambda case, cfg: cfg.alpha / cfg.r, law_text="s = α/r (S_r pre-divided)"),
+        preserves=("pissa.residual", "pissa.identity-at-init"),
+        link="https://github.com/MuLabPKU/PiSSA/issues/35",
+    ),
+    # antipasto against the AntiPaSTO paper: lora-lite's multiplicative gain (variants.md §3.1, claim-kinds.md K14).
+    Declaration(
+        claim="antipasto.additive-steering", kind="deviation", variant="antipasto",
+        rationale="lora-lite's multiplicative gain S ⊙ (1 + ELU(coeff·g)) replaces the paper's additive S + α∆S (and "
+        "drops the rotation R_v): the steered singular values stay positive for every g and coeff, join C¹ at g = 0, "
+        "and suppress_only bounds them by S, at the price of the paper's first-order antisymmetry in α "
+        "((1 + g) e^(−g) ≠ 1)",
+        alternative=GainBounds(),
+        preserves=("antipasto.coeff-zero", "antipasto.identity-at-init", "antipasto.confinement"),
     ),
 )
