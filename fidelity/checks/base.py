@@ -108,7 +108,15 @@ def run_property(
         profile = replace(profile, max_examples=max(1, round(profile.max_examples * subject.variant.examples_fraction)))
     test = hypothesis_settings(profile)(test)
     try:
-        test()
+        try:
+            test()
+        except BaseExceptionGroup as group:  # several distinct failures: still a violation if every one is
+            if not all(isinstance(e, Violation) for e in group.exceptions):
+                raise
+            first = group.exceptions[0]
+            first.add_note(f"(and {len(group.exceptions) - 1} further distinct violation(s): "
+                           + "; ".join(str(e).splitlines()[0] for e in group.exceptions[1:]) + ")")
+            raise first from None
     except Violation as v:
         notes = [n for n in getattr(v, "__notes__", []) if n.strip()]
         return Evidence(passed=False, observation=str(v), measured=v.measured, examples=record.examples,

@@ -40,6 +40,9 @@ HEAD_BAND, TAIL_BAND = (16.0, 32.0), (0.05, 1.0)
 class EvaConfig:
     r: int
     alpha: float
+    rho: float = 1.0  # components computed per layer: round(r·rho); a single layer keeps its budget r
+    whiten: bool = False  # rows of A divided by √σ_i (σ_i: singular values of the centred calibration X)
+    adjust_scaling_factors: bool = True  # α_l = α·r_l/r after redistribution (PEFT's default; moot at r_l = r)
 
 
 def scaling(cfg: EvaConfig) -> float:
@@ -118,6 +121,13 @@ def subspaces(case, state, weight, calib, cfg) -> list[SubspaceClaim]:
     estimate = state["down"].T  # (d_in, r): the row space of A
     s_c, v_c = _svd(x - x.mean(dim=0))
     s_u, v_u = _svd(x)
+    if cfg.whiten:
+        # Whitened: row i of A is v_i / √σ_i, so Aᵀ diag(√σ_i) must be orthonormal (A Aᵀ = diag(1/σ_i), rows in
+        # order) and span the centred top-r subspace; an unwhitened A fails the orthonormality by max |σ_i − 1|.
+        whitened = estimate * s_c[:r].sqrt()
+        return [SubspaceClaim("centred, whitened (Aᵀ·diag(√σ))", whitened, v_c[:, :r],
+                              float(s_c[0] / (s_c[r - 1] - s_c[r])), wrong=v_u[:, :r] if not zero_mean(case)
+                              else v_c[:, -r:], orthonormal=True, singular_values=s_c)]
 
     def condition(s):
         return float(s[0] / (s[r - 1] - s[r]))
@@ -130,6 +140,11 @@ def subspaces(case, state, weight, calib, cfg) -> list[SubspaceClaim]:
             SubspaceClaim("uncentred (zero-mean control)", estimate, v_u[:, :r], condition(s_u), wrong=v_u[:, -r:],
                           singular_values=s_u)]
 
+
+WHITEN = {"whiten": True}
+# rho = 2 (PEFT's default) with adjust_scaling_factors: 2r components computed, then ranks chosen by explained variance
+# under the budget r·(number of layers) = r, so a single layer's rank stays r and α_l/r_l = α/r.
+RHO = {"rho": 2.0, "adjust_scaling_factors": True}
 
 SPEC = VariantSpec(
     name="eva",
@@ -151,7 +166,9 @@ SPEC = VariantSpec(
     # The LoRA witness (r = 8, α = 16 on a 32 → 24 layer) with calibration data of non-zero mean, and a float32
     # zero-mean control (seed 3), so both regimes of the subspace claim run deterministically.
     witness=LayerCase(d_in=32, d_out=24, r=8, alpha=16.0, spectrum="gapped"),
-    extra_witnesses=(LayerCase(d_in=20, d_out=28, r=5, alpha=10.0, dtype="float32", seed=3, spectrum="gapped"),),
+    # A third, small layer with 2r > d_in: rho = 2 asks for more components than inputs there (eva.rho-*)
+    extra_witnesses=(LayerCase(d_in=20, d_out=28, r=5, alpha=10.0, dtype="float32", seed=3, spectrum="gapped"),
+                     LayerCase(d_in=6, d_out=10, r=4, alpha=8.0, seed=1, spectrum="gapped")),
     # r < min(d_in, d_out): a gap at r needs a tail of calibration directions (the weight's spectrum is irrelevant).
     cases=lambda: layer_cases(spectrum="gapped"),
     pad_rank=pad_rank,
@@ -173,5 +190,8 @@ SPEC = VariantSpec(
         "lora.forward": Formula(),
         "lora.scaling": Scaling(law=lambda case, cfg: cfg.alpha / cfg.r, law_text="α/r"),
         "eva.citation": Citation(paper="2410.07170"),
+        "eva.whiten": Decomposition(options=WHITEN),
+        "eva.rho-rank": Decomposition(options=RHO),
+        "eva.rho-scaling": Scaling(law=lambda case, cfg: cfg.alpha / cfg.r, law_text="α_l/r_l = α/r", options=RHO),
     },
 )

@@ -29,8 +29,8 @@ def _kaiming_a(r: int, d_in: int, dtype) -> torch.Tensor:
 class AFrozen(EvaLinear):
     """History C.10: A stored as a frozen buffer, so only B ever trains."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         a = self.lora_A.detach().clone()
         del self.lora_A
         self.register_buffer("lora_A", a)
@@ -39,8 +39,8 @@ class AFrozen(EvaLinear):
 class Uncentred(EvaLinear):
     """The uncentred reading (lora-lite's): right singular vectors of the raw X, mean included."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         x = calibration.detach().to(torch.float64)
         with torch.no_grad():
             self.lora_A.copy_(torch.linalg.svd(x, full_matrices=False)[2][:r])
@@ -49,8 +49,8 @@ class Uncentred(EvaLinear):
 class CentredViaCovariance(EvaLinear):
     """Equivalence control: the centred reading from eigh of the scatter (X − x̄)ᵀ(X − x̄), top-r eigenvectors."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         x = calibration.detach().to(torch.float64)
         xc = x - x.mean(dim=0)
         _, vecs = torch.linalg.eigh(xc.T @ xc)  # ascending eigenvalues
@@ -61,8 +61,8 @@ class CentredViaCovariance(EvaLinear):
 class RowSignsFlipped(EvaLinear):
     """Equivalence control: every other row of A negated; a singular vector's sign is free."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         with torch.no_grad():
             self.lora_A[::2].neg_()
 
@@ -70,8 +70,8 @@ class RowSignsFlipped(EvaLinear):
 class CalibrationIgnored(EvaLinear):
     """Requires the data, then ignores it: a plain LoRA init (Kaiming-uniform A, B = 0)."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         with torch.no_grad():
             self.lora_A.copy_(_kaiming_a(r, base.weight.shape[1], self.lora_A.dtype))
 
@@ -79,9 +79,9 @@ class CalibrationIgnored(EvaLinear):
 class SilentFallback(EvaLinear):
     """History C.20's class: without data it silently falls back to a plain LoRA init instead of raising."""
 
-    def __init__(self, base, r, alpha, calibration=None):
+    def __init__(self, base, r, alpha, calibration=None, **options):
         if calibration is not None:
-            super().__init__(base, r, alpha, calibration)
+            super().__init__(base, r, alpha, calibration, **options)
             return
         nn.Module.__init__(self)
         self.base = base.requires_grad_(False)
@@ -93,29 +93,44 @@ class SilentFallback(EvaLinear):
 class ShortDataPadded(EvaLinear):
     """With fewer than r rows it pads the calibration data with zero rows instead of raising."""
 
-    def __init__(self, base, r, alpha, calibration=None):
+    def __init__(self, base, r, alpha, calibration=None, **options):
         if calibration is not None and calibration.shape[0] < r:
             pad = calibration.new_zeros(r - calibration.shape[0], calibration.shape[1])
             calibration = torch.cat([calibration, pad])
-        super().__init__(base, r, alpha, calibration)
+        super().__init__(base, r, alpha, calibration, **options)
 
 
 class Whitened(EvaLinear):
     """PEFT's `whiten=True` behaviour where whitening is off: rows divided by √σ_i, no longer unit norm."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         x = calibration.detach().to(torch.float64)
         s = torch.linalg.svdvals(x - x.mean(dim=0))[:r]
         with torch.no_grad():
             self.lora_A.div_(s.sqrt().to(self.lora_A.dtype)[:, None])
 
 
+class WhitenIgnored(EvaLinear):
+    """whiten=True accepted and ignored: A keeps orthonormal rows."""
+
+    def __init__(self, base, r, alpha, calibration=None, rho=1.0, whiten=False, adjust_scaling_factors=True):
+        super().__init__(base, r, alpha, calibration, rho=rho, whiten=False)
+
+
+class RankTimesRho(EvaLinear):
+    """rho read as the layer's rank: round(r·rho) principal directions kept (no budget), padded B."""
+
+    def __init__(self, base, r, alpha, calibration=None, rho=1.0, whiten=False, adjust_scaling_factors=True):
+        r_l = min(round(r * rho), base.weight.shape[1])
+        super().__init__(base, r_l, alpha * r_l / r if adjust_scaling_factors else alpha, calibration, whiten=whiten)
+
+
 class BRandom(EvaLinear):
     """B initialised non-zero: not an identity at init."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         with torch.no_grad():
             self.lora_B.normal_()
 
@@ -123,8 +138,8 @@ class BRandom(EvaLinear):
 class AlphaNotOverR(EvaLinear):
     """α applied instead of α/r."""
 
-    def __init__(self, base, r, alpha, calibration=None):
-        super().__init__(base, r, alpha, calibration)
+    def __init__(self, base, r, alpha, calibration=None, **options):
+        super().__init__(base, r, alpha, calibration, **options)
         self.scaling = alpha
 
 
@@ -147,6 +162,10 @@ MUTANTS = (
            survives=("eva.principal-subspace",)),
     Mutant("eva", "eva_whitened", Whitened, ("eva.principal-subspace",),
            survives=("eva.identity-at-init", "lora.forward")),
+    Mutant("eva", "eva_whiten_ignored", WhitenIgnored, ("eva.whiten",),
+           survives=("eva.principal-subspace", "eva.rho-rank", "eva.identity-at-init")),
+    Mutant("eva", "eva_rank_times_rho", RankTimesRho, ("eva.rho-rank",),
+           survives=("eva.principal-subspace", "eva.whiten", "eva.identity-at-init")),
     Mutant("eva", "eva_B_random", BRandom, ("eva.identity-at-init", "eva.zero-init")),
     Mutant("eva", "eva_alpha_not_over_r", AlphaNotOverR, ("lora.scaling", "lora.forward"),
            survives=("eva.identity-at-init", "eva.principal-subspace")),
@@ -157,5 +176,5 @@ MUTANTS = (
            survives=("eva.principal-subspace", "eva.identity-at-init", "eva.step0-gradient", "lora.forward")),
 )
 
-EXPECTED_MUTANTS = 11
-EXPECTED_KILLS = 12
+EXPECTED_MUTANTS = 13
+EXPECTED_KILLS = 14

@@ -9,7 +9,8 @@ remains approximate is the randomized low-rank SVD, covered by the declared allo
 usual streaming setting) add a truncation error this allowance does not cover: measured 0.015–0.05 in projector
 distance for batches of 16–64 rows at an eigenvalue ratio λ_(r+1)/λ_r ≈ 0.2; the one-batch recipe tests the
 statistic PEFT computes, not its streaming approximation. With a single target layer rho cannot redistribute ranks,
-so rho = 1 (no budget shift) and `adjust_scaling_factors` is moot (α_l = α).
+so rho = 1 (no budget shift) and `adjust_scaling_factors` is moot (α_l = α) in the base cells; the option cells
+(eva.whiten, eva.rho-rank, eva.rho-scaling) pass the variant config's rho, whiten and adjust_scaling_factors through.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import io
 import math
 
 from fidelity.checks import Decomposition
+from fidelity.checks.base import Violation
 from fidelity.checks.calibration import NoTermination
 from fidelity.impls.base import Declaration
 
@@ -30,13 +32,15 @@ MAX_PASSES = 50  # a genuine run here takes 3 forward passes (hash, two partial 
 # PEFT 0.21.2 `SVDHook` builds `IncrementalPCA(n_components, lowrank=True, lowrank_seed=42)`, whose defaults are
 # `lowrank_q = 2 · n_components` and `lowrank_niter = 4` (src/peft/utils/incremental_pca.py); its first pass runs in
 # float32 (the hook casts the layer inputs; the second is promoted to float64 by the stacked mean-correction row),
-# and for a single layer with rho = 1, n_components = r.
+# and for a single layer n_components = round(r · rho) (r at rho = 1).
 LOWRANK_NITER, FLOAT32_EPS = 4, 2.0**-23
 
 
 def peft_config(peft, config):
     return peft.LoraConfig(r=config.r, lora_alpha=config.alpha, target_modules=["lin"], lora_dropout=0.0,
-                           init_lora_weights="eva", eva_config=peft.EvaConfig(rho=1.0, whiten=False))
+                           init_lora_weights="eva",
+                           eva_config=peft.EvaConfig(rho=config.rho, whiten=config.whiten,
+                                                     adjust_scaling_factors=config.adjust_scaling_factors))
 
 
 def attach(peft, model, cfg, calibration):
@@ -56,11 +60,26 @@ def attach(peft, model, cfg, calibration):
                                 f"passes over the calibration data: {why}")
         return m(batch)
 
+    d_in = model.base_model.model.lin.in_features
+    if calibration is not None and n_components > d_in:
+        # PEFT raises ValueError("n_components=… invalid for n_features=…") from IncrementalPCA: the config asks for
+        # more components than the layer has inputs, although the redistribution would only keep r ≤ d_in of them
+        try:
+            _run(peft, model, calibration, forward)
+        except ValueError as exc:
+            raise Violation(f"PEFT refuses rho = {cfg.eva_config.rho:g} at r = {cfg.r} on a layer with d_in = {d_in}: "
+                            f"round(r·rho) = {n_components} > d_in components requested ({exc})",
+                            {"n_components": n_components, "d_in": d_in, "r": cfg.r}) from exc
+        return model
+    _run(peft, model, calibration, forward)
+    return model
+
+
+def _run(peft, model, calibration, forward):
     with contextlib.redirect_stdout(io.StringIO()):  # PEFT prints one "skipping SVD" line per skipped batch
         peft.initialize_lora_eva_weights(model, dataloader=None if calibration is None else [calibration],
                                          forward_fn=forward, prepare_model_inputs_fn=None,
                                          prepare_layer_inputs_fn=None, show_progress_bar=False)
-    return model
 
 
 def randomized_pca_allowance(case, claim) -> float:
@@ -108,7 +127,27 @@ def citation_text(options: dict) -> str:
     return config.EvaConfig.__doc__ or ""
 
 
+_EVA_PY = "https://github.com/huggingface/peft/blob/v0.21.2/src/peft/tuners/lora/eva.py"
+_RHO_BUG = ("found by this suite, no upstream issue yet: initialize_lora_eva_weights computes round(r·rho) components "
+            "per layer (rho = 2 is EvaConfig's default) and IncrementalPCA raises ValueError('n_components=… invalid "
+            "for n_features=…') whenever that exceeds the layer's d_in, although the budget r·(layers) would give a "
+            "single layer rank r ≤ d_in; only rho > 1000 is clamped. Where 2r ≤ d_in the realised rank is r and "
+            "α_l/r_l = α/r (measured on the witnesses)")
+
 DECLARATIONS = (
+    Declaration(
+        claim="eva.whiten",
+        kind="known_bug",
+        variant="eva",
+        rationale="found by this suite, no upstream issue yet: with whiten=True PEFT divides component i by the "
+        "square root of IncrementalPCA.singular_values_, the singular values of every row the PCA has seen over all "
+        "passes of the cycled dataloader, not of the calibration data: one batch is fitted twice before convergence, "
+        "so σ_PEFT = √2 σ and the rows of A have ‖a_i‖² σ_i = 2^(-1/2) = 0.7071 (not 1); the whitening scale thus "
+        "depends on the dataset size and the number of passes. The span is unaffected (randomized-SVD error only)",
+        link=_EVA_PY + "#L474-L476",
+    ),
+    Declaration(claim="eva.rho-rank", kind="known_bug", variant="eva", rationale=_RHO_BUG, link=_EVA_PY + "#L366"),
+    Declaration(claim="eva.rho-scaling", kind="known_bug", variant="eva", rationale=_RHO_BUG, link=_EVA_PY + "#L366"),
     Declaration(
         claim="eva.calibration-required",
         kind="known_bug",

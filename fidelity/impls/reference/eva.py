@@ -17,7 +17,10 @@ from torch import nn
 class EvaLinear(nn.Module):
     ROLES = {"lora_A": "down", "lora_B": "up"}
 
-    def __init__(self, base: nn.Linear, r: int, alpha: float, calibration: torch.Tensor | None = None):
+    def __init__(self, base: nn.Linear, r: int, alpha: float, calibration: torch.Tensor | None = None,
+                 rho: float = 1.0, whiten: bool = False, adjust_scaling_factors: bool = True):
+        # rho sets how many components each layer may take (round(r·rho)) under the total budget r·(layers); one
+        # layer's budget is r, so its rank is r whatever rho, and adjust_scaling_factors (α_l = α·r_l/r) leaves α/r.
         super().__init__()
         d_out, d_in = base.weight.shape
         if calibration is None:
@@ -29,8 +32,9 @@ class EvaLinear(nn.Module):
         self.base = base.requires_grad_(False)  # W0 frozen
         dtype = base.weight.dtype
         self.scaling = alpha / r
-        vh = torch.linalg.svd(x - x.mean(dim=0), full_matrices=False)[2]  # (min(N, d_in), d_in) principal axes
-        self.lora_A = nn.Parameter(vh[:r].to(dtype))  # (r, d_in) down, orthonormal rows, trainable
+        _, s, vh = torch.linalg.svd(x - x.mean(dim=0), full_matrices=False)  # (min(N, d_in), d_in) principal axes
+        a = vh[:r] / s[:r].sqrt()[:, None] if whiten else vh[:r]  # whiten: row i is v_i / √σ_i
+        self.lora_A = nn.Parameter(a.to(dtype))  # (r, d_in) down, orthonormal rows unless whitened, trainable
         self.lora_B = nn.Parameter(torch.zeros(d_out, r, dtype=dtype))  # (d_out, r) up, zero: ΔW = 0 at init
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, d_in)
