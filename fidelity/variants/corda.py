@@ -17,7 +17,6 @@ binding declares. Whether C is a sum or a mean over rows does not matter: a glob
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +26,7 @@ from fidelity.checks import (CalibrationRequired, CalibrationStatistic, Citation
                              Liveness, Optimality, Reconstruction)
 from fidelity.checks.calibration_statistic import Reading
 from fidelity.variants.base import Role, VariantSpec
+from fidelity.variants.lora import effective_weight, random_state, scaled_delta, scaling
 
 ROWS_PER_INPUT = 4  # N = 4 d_in calibration rows (claim-kinds.md §1.2: N ≥ 4 d_in)
 # Eigenvalue bands of the activation covariance, times a drawn scale c ∈ [0.1, 10]: head λ_1…λ_r in [2, 4], tail
@@ -41,31 +41,6 @@ class CordaConfig:
     r: int
     alpha: float
     method: str = "ipm"  # "ipm": the adapter takes the top r components; "kpm": the bottom r
-
-
-def scaling(cfg: CordaConfig) -> float:
-    return cfg.alpha / cfg.r
-
-
-def scaled_delta(state, cfg: CordaConfig):
-    """ΔW = s B A: (d_out, r) @ (r, d_in), and the same on absolute values."""
-    s = scaling(cfg)
-    return s * state["up"] @ state["down"], s * state["up"].abs() @ state["down"].abs()
-
-
-def effective_weight(state, cfg: CordaConfig):
-    """W_res + s B A (the rewritten base plus the adapter)."""
-    delta, delta_abs = scaled_delta(state, cfg)
-    return state["weight"] + delta, state["weight"].abs() + delta_abs
-
-
-def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
-    """A ~ N(0, 1/√d_in); B ~ N(0, 1) rescaled so that ‖s B A‖_F = 0.3 ‖W‖_F (claim-kinds.md §1.4)."""
-    gen = case.generator(stream=4)
-    down = torch.randn(case.r, case.d_in, generator=gen, dtype=torch.float64) / math.sqrt(case.d_in)
-    up = torch.randn(case.d_out, case.r, generator=gen, dtype=torch.float64)
-    up *= 0.3 * weight.norm() / (scaling(cfg) * (up @ down).norm())
-    return {"down": down, "up": up}
 
 
 def anisotropic_activations(case: LayerCase, rotate: bool = True) -> torch.Tensor:

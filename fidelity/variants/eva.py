@@ -17,7 +17,6 @@ principal one (the two readings are then ≥ 0.5 apart; the check's negative con
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +26,7 @@ from fidelity.checks import (CalibrationRequired, Citation, Decomposition, Formu
                              Scaling, ZeroSide)
 from fidelity.checks.decomposition import SubspaceClaim
 from fidelity.variants.base import Role, VariantSpec
+from fidelity.variants.lora import effective_weight, pad_rank, random_state, scaled_delta, scaling
 
 ROWS_PER_INPUT = 4  # N = 4 d_in calibration rows (claim-kinds.md §1.2: N ≥ 4 d_in)
 # Eigenvalue bands of the calibration covariance, in units of a drawn scale c ∈ [0.1, 10]: the head λ_1…λ_r in
@@ -43,40 +43,6 @@ class EvaConfig:
     rho: float = 1.0  # components computed per layer: round(r·rho); a single layer keeps its budget r
     whiten: bool = False  # rows of A divided by √σ_i (σ_i: singular values of the centred calibration X)
     adjust_scaling_factors: bool = True  # α_l = α·r_l/r after redistribution (PEFT's default; moot at r_l = r)
-
-
-def scaling(cfg: EvaConfig) -> float:
-    return cfg.alpha / cfg.r
-
-
-def scaled_delta(state, cfg: EvaConfig):
-    """ΔW = s B A: (d_out, r) @ (r, d_in), and the same on absolute values."""
-    s = scaling(cfg)
-    return s * state["up"] @ state["down"], s * state["up"].abs() @ state["down"].abs()
-
-
-def effective_weight(state, cfg: EvaConfig):
-    delta, delta_abs = scaled_delta(state, cfg)
-    return state["weight"] + delta, state["weight"].abs() + delta_abs
-
-
-def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
-    """A ~ N(0, 1/√d_in) (no longer orthonormal); B ~ N(0, 1) rescaled so that ‖s B A‖_F = 0.3 ‖W‖_F (§1.4)."""
-    gen = case.generator(stream=4)
-    down = torch.randn(case.r, case.d_in, generator=gen, dtype=torch.float64) / math.sqrt(case.d_in)
-    up = torch.randn(case.d_out, case.r, generator=gen, dtype=torch.float64)
-    up *= 0.3 * weight.norm() / (scaling(cfg) * (up @ down).norm())
-    return {"down": down, "up": up}
-
-
-def pad_rank(state, r_new: int) -> dict[str, torch.Tensor]:
-    """The same product B A at rank r_new: zero rows appended to A, zero columns to B."""
-    down, up = state["down"], state["up"]
-    extra = r_new - down.shape[0]
-    return {
-        "down": torch.cat([down, down.new_zeros(extra, down.shape[1])]),
-        "up": torch.cat([up, up.new_zeros(up.shape[0], extra)], dim=1),
-    }
 
 
 def zero_mean(case: LayerCase) -> bool:

@@ -25,17 +25,22 @@ class LoraConfig:
     use_rslora: bool = False
 
 
-def scaling(cfg: LoraConfig) -> float:
-    return cfg.alpha / math.sqrt(cfg.r) if cfg.use_rslora else cfg.alpha / cfg.r
+# The helpers below serve every variant whose trainables are LoRA's factors (down A, up B) with s = α/r: PiSSA,
+# OLoRA, EVA and CorDA import them; a config needs `r` and `alpha` (and may have `use_rslora`).
 
 
-def scaled_delta(state, cfg: LoraConfig):
+def scaling(cfg) -> float:
+    return cfg.alpha / math.sqrt(cfg.r) if getattr(cfg, "use_rslora", False) else cfg.alpha / cfg.r
+
+
+def scaled_delta(state, cfg):
     """ΔW = s B A: (d_out, r) @ (r, d_in), and the same on absolute values."""
     s = scaling(cfg)
     return s * state["up"] @ state["down"], s * state["up"].abs() @ state["down"].abs()
 
 
-def effective_weight(state, cfg: LoraConfig):
+def effective_weight(state, cfg):
+    """W_eff = W + s B A, `weight` being the live base (W_res for the variants that rewrite it)."""
     delta, delta_abs = scaled_delta(state, cfg)
     return state["weight"] + delta, state["weight"].abs() + delta_abs
 

@@ -18,7 +18,7 @@ from fidelity.cases import LayerCase, layer_cases
 from fidelity.checks import Citation, Decomposition, Formula, Identity, Inventory, Liveness, Reconstruction
 from fidelity.checks.decomposition import SubspaceClaim
 from fidelity.variants.base import Role, VariantSpec
-from fidelity.variants.pissa import effective_weight, random_state, scaled_delta, scaling
+from fidelity.variants.lora import effective_weight, random_state, scaled_delta, scaling
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from fidelity.checks import (Citation, Decomposition, Formula, Identity, InitSca
 from fidelity.checks.decomposition import SubspaceClaim
 from fidelity.numerics import eps
 from fidelity.variants.base import Role, VariantSpec
+from fidelity.variants.lora import effective_weight, random_state, scaled_delta, scaling
 
 
 @dataclass(frozen=True)
@@ -31,31 +32,6 @@ class PissaConfig:
     r: int
     alpha: float
     niter: int = 0  # 0: the full SVD; K > 0: randomised SVD with K subspace iterations (pissa_niter_K)
-
-
-def scaling(cfg: PissaConfig) -> float:
-    return cfg.alpha / cfg.r
-
-
-def scaled_delta(state, cfg: PissaConfig):
-    """s B A: (d_out, r) @ (r, d_in), and the same on absolute values."""
-    s = scaling(cfg)
-    return s * state["up"] @ state["down"], s * state["up"].abs() @ state["down"].abs()
-
-
-def effective_weight(state, cfg: PissaConfig):
-    """W_eff = W_res + s B A (Eq. 5 with LoRA's scale), `weight` being the live, rewritten base W_res."""
-    delta, delta_abs = scaled_delta(state, cfg)
-    return state["weight"] + delta, state["weight"].abs() + delta_abs
-
-
-def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
-    """A ~ N(0, 1/√d_in); B ~ N(0, 1) rescaled so that ‖s B A‖_F = 0.3 ‖W‖_F (claim-kinds.md §1.4)."""
-    gen = case.generator(stream=4)
-    down = torch.randn(case.r, case.d_in, generator=gen, dtype=torch.float64) / math.sqrt(case.d_in)
-    up = torch.randn(case.d_out, case.r, generator=gen, dtype=torch.float64)
-    up *= 0.3 * weight.norm() / (scaling(cfg) * (up @ down).norm())
-    return {"down": down, "up": up}
 
 
 # Fast SVD allowance. torch.svd_lowrank(W, q=r, niter=K) (Halko, Martinsson, Tropp 2011, Alg. 4.4; PEFT calls it
