@@ -26,7 +26,7 @@ from fidelity.checks import (CalibrationRequired, CalibrationStatistic, Citation
                              Liveness, Optimality, Reconstruction)
 from fidelity.checks.calibration_statistic import Reading
 from fidelity.variants.base import Role, VariantSpec
-from fidelity.variants.lora import effective_weight, random_state, scaled_delta, scaling
+from fidelity.variants.lora import LORA_FACTORS, scaled_delta
 
 ROWS_PER_INPUT = 4  # N = 4 d_in calibration rows (claim-kinds.md §1.2: N ≥ 4 d_in)
 # Eigenvalue bands of the activation covariance, times a drawn scale c ∈ [0.1, 10]: head λ_1…λ_r in [2, 4], tail
@@ -108,12 +108,7 @@ SPEC = VariantSpec(
     zero_at_init=frozenset(),
     live_at_step0=frozenset({"down", "up"}),
     make_config=lambda case, **options: CordaConfig(r=case.r, alpha=case.alpha, **options),
-    effective_weight=effective_weight,
-    scaled_delta=scaled_delta,
-    scaling=scaling,
-    inner_length=lambda case: case.d_in + case.r,
-    random_state=random_state,
-    parameter_count=lambda case: case.r * (case.d_in + case.d_out),
+    **LORA_FACTORS,
     identity="recon",
     # LoRA's r = 8, α = 16 on a 32 → 24 layer, and a float32 case with α = r (s = 1) on a 20 → 28 layer.
     witness=LayerCase(d_in=32, d_out=24, r=8, alpha=16.0, spectrum="gapped"),

@@ -26,7 +26,7 @@ from fidelity.checks import (CalibrationRequired, Citation, Decomposition, Formu
                              Scaling, ZeroSide)
 from fidelity.checks.decomposition import SubspaceClaim
 from fidelity.variants.base import Role, VariantSpec
-from fidelity.variants.lora import effective_weight, pad_rank, random_state, scaled_delta, scaling
+from fidelity.variants.lora import LORA_FACTORS, pad_rank
 
 ROWS_PER_INPUT = 4  # N = 4 d_in calibration rows (claim-kinds.md §1.2: N ≥ 4 d_in)
 # Eigenvalue bands of the calibration covariance, in units of a drawn scale c ∈ [0.1, 10]: the head λ_1…λ_r in
@@ -123,12 +123,7 @@ SPEC = VariantSpec(
     zero_at_init=frozenset({"up"}),
     live_at_step0=frozenset({"up"}),
     make_config=lambda case, **options: EvaConfig(r=case.r, alpha=case.alpha, **options),
-    effective_weight=effective_weight,
-    scaled_delta=scaled_delta,
-    scaling=scaling,
-    inner_length=lambda case: case.d_in + case.r,
-    random_state=random_state,
-    parameter_count=lambda case: case.r * (case.d_in + case.d_out),
+    **LORA_FACTORS,
     # The LoRA witness (r = 8, α = 16 on a 32 → 24 layer) with calibration data of non-zero mean, and a float32
     # zero-mean control (seed 3), so both regimes of the subspace claim run deterministically.
     witness=LayerCase(d_in=32, d_out=24, r=8, alpha=16.0, spectrum="gapped"),

@@ -64,6 +64,16 @@ def pad_rank(state, r_new: int) -> dict[str, torch.Tensor]:
     }
 
 
+# The math of LoRA's factors as VariantSpec fields, for every variant that trains LoRA's A and B with s = α/r.
+LORA_FACTORS = dict(
+    effective_weight=effective_weight,
+    scaled_delta=scaled_delta,
+    scaling=scaling,
+    inner_length=lambda case: case.d_in + case.r,
+    random_state=random_state,
+    parameter_count=lambda case: case.r * (case.d_in + case.d_out),
+)
+
 RSLORA = {"use_rslora": True}
 
 SPEC = VariantSpec(
@@ -77,12 +87,7 @@ SPEC = VariantSpec(
     zero_at_init=frozenset({"up"}),
     live_at_step0=frozenset({"up"}),
     make_config=lambda case, **options: LoraConfig(r=case.r, alpha=case.alpha, **options),
-    effective_weight=effective_weight,
-    scaled_delta=scaled_delta,
-    scaling=scaling,
-    inner_length=lambda case: case.d_in + case.r,
-    random_state=random_state,
-    parameter_count=lambda case: case.r * (case.d_in + case.d_out),
+    **LORA_FACTORS,
     pad_rank=pad_rank,
     claims={
         "lora.low-rank-form": LowRank(),

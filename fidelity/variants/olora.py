@@ -18,7 +18,7 @@ from fidelity.cases import LayerCase, layer_cases
 from fidelity.checks import Citation, Decomposition, Formula, Identity, Inventory, Liveness, Reconstruction
 from fidelity.checks.decomposition import SubspaceClaim
 from fidelity.variants.base import Role, VariantSpec
-from fidelity.variants.lora import effective_weight, random_state, scaled_delta, scaling
+from fidelity.variants.lora import LORA_FACTORS, scaled_delta
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,7 @@ SPEC = VariantSpec(
     zero_at_init=frozenset(),
     live_at_step0=frozenset({"down", "up"}),
     make_config=lambda case, **options: OloraConfig(r=case.r, alpha=case.alpha, **options),
-    effective_weight=effective_weight,
-    scaled_delta=scaled_delta,
-    scaling=scaling,
-    inner_length=lambda case: case.d_in + case.r,
-    random_state=random_state,
-    parameter_count=lambda case: case.r * (case.d_in + case.d_out),
+    **LORA_FACTORS,
     identity="recon",
     witness=LayerCase(d_in=32, d_out=24, r=8, alpha=16.0, spectrum="gapped"),
     extra_witnesses=(LayerCase(d_in=20, d_out=28, r=6, alpha=3.0, dtype="float32", spectrum="gapped", seed=1),),

@@ -24,7 +24,7 @@ from fidelity.checks import (Citation, Decomposition, Formula, Identity, InitSca
 from fidelity.checks.decomposition import SubspaceClaim
 from fidelity.numerics import eps
 from fidelity.variants.base import Role, VariantSpec
-from fidelity.variants.lora import effective_weight, random_state, scaled_delta, scaling
+from fidelity.variants.lora import LORA_FACTORS, scaled_delta
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,7 @@ SPEC = VariantSpec(
     zero_at_init=frozenset(),
     live_at_step0=frozenset({"down", "up"}),
     make_config=lambda case, **options: PissaConfig(r=case.r, alpha=case.alpha, **options),
-    effective_weight=effective_weight,
-    scaled_delta=scaled_delta,
-    scaling=scaling,
-    inner_length=lambda case: case.d_in + case.r,
-    random_state=random_state,
-    parameter_count=lambda case: case.r * (case.d_in + case.d_out),
+    **LORA_FACTORS,
     identity="recon",
     # GLUE settings of the paper (App. Table 10: r = 8, lora alpha 16), on a gapped non-square layer; then float32
     # with α = r/2, the other side of the paper's α = r.
