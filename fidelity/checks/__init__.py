@@ -24,3 +24,10 @@ from fidelity.checks.zero_side import ZeroSide
 CHECKS = {c.kind: c for c in (CalibrationRequired, Citation, Confinement, Decomposition, Formula, Identity, InitDistribution, Inventory, Liveness,
                               LowRank, Optimality, Reconstruction, RuntimeOff, Scaling, SignInvariance, ZeroSide,
                               GainBounds, NearIdentity, SteeringLinearity, CalibrationStatistic)}
+
+__all__ = [
+    "CHECKS", "CalibrationRequired", "CalibrationStatistic", "Citation", "Confinement", "Decomposition",
+    "Formula", "GainBounds", "Identity", "InitDistribution", "InitScaling", "Inventory", "Liveness", "LowRank",
+    "NearIdentity", "Optimality", "Reconstruction", "RuntimeOff", "Scaling", "SignInvariance",
+    "SteeringLinearity", "ZeroSide",
+]
