@@ -100,6 +100,9 @@ DAMPED = Reading("C̃ = XᵀX + δ·mean(diag)·I (PEFT's relative damping)", da
 SPEC = VariantSpec(
     name="corda",
     title="CorDA (context-oriented decomposition: a LoRA init from SVD(W C), IPM and KPM)",
+    # Each example runs PEFT's offline preprocess_corda (hooks, covariance, damped inverse): half the profile's
+    # examples keep the family within its time budget; the witnesses always run.
+    examples_fraction=0.5,
     papers=("2406.05223",),
     roles=(
         Role("down", lambda c: (c.r, c.d_in), "A (r, d_in)"),
