@@ -38,13 +38,17 @@ class PaperSource:
     locate: object  # callable(claim) -> (location line "Paper, …", blockquote text or "")
 
 
+SHARED_PAPERS = REPO_ROOT.parent / "shared" / "papers"  # where CI and developers keep the paper files
+
+
 def _shown_path(path: Path) -> str:
-    """A path as the review shows it: relative to the repository when near it, else just its name."""
-    try:
-        return os.path.relpath(path.resolve(), REPO_ROOT) if path.resolve().is_relative_to(REPO_ROOT.parent) \
-            else path.name
-    except ValueError:
-        return path.name
+    """A path as the review shows it, the same wherever the clone lives: inside the repository or the shared
+    papers directory (symlinks resolved on both sides) relative to the repository, else just its name."""
+    resolved = path.resolve()
+    for base, label in ((REPO_ROOT.resolve(), ""), (SHARED_PAPERS.resolve(), "../shared/papers/")):
+        if resolved.is_relative_to(base):
+            return f"{label}{resolved.relative_to(base)}"
+    return path.name
 
 
 def paper_source(paper: Paper, papers_dir: Path | None) -> PaperSource:
