@@ -12,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from fidelity.impls.reference.antipasto import AntipastoLinear
-from tests.mutants.base import Mutant
+from tests.mutants.base import Mutant, crop_bottom_triplets
 
 
 class GainExpInsteadOfElu(AntipastoLinear):
@@ -97,13 +97,7 @@ class ResidualFromBottom(AntipastoLinear):
 
     def __init__(self, base, r, coeff=1.0, suppress_only=False):
         super().__init__(base, r, coeff, suppress_only)
-        with torch.no_grad():
-            base.weight.add_((self.lora_U * self.lora_S) @ self.lora_Vh)  # undo the top-r crop
-            u, s, vh = torch.linalg.svd(base.weight.to(torch.float64), full_matrices=False)
-            self.lora_U.copy_(u[:, -r:])
-            self.lora_S.copy_(s[-r:])
-            self.lora_Vh.copy_(vh[-r:])
-            base.weight.sub_((self.lora_U * self.lora_S) @ self.lora_Vh)
+        crop_bottom_triplets(self, base, r)
 
 
 class SignCanonicalisedInForward(AntipastoLinear):

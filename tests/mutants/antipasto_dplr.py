@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from fidelity.impls.reference.antipasto_dplr import DplrLinear
-from tests.mutants.base import Mutant
+from tests.mutants.base import Mutant, crop_bottom_triplets
 
 
 class CoreUpRandom(DplrLinear):
@@ -49,13 +49,7 @@ class ResidualFromBottom(DplrLinear):
 
     def __init__(self, base, r, k, coeff=1.0):
         super().__init__(base, r, k, coeff)
-        with torch.no_grad():
-            base.weight.add_((self.lora_U * self.lora_S) @ self.lora_Vh)  # undo the top-r crop
-            u, s, vh = torch.linalg.svd(base.weight.to(torch.float64), full_matrices=False)
-            self.lora_U.copy_(u[:, -r:])
-            self.lora_S.copy_(s[-r:])
-            self.lora_Vh.copy_(vh[-r:])
-            base.weight.sub_((self.lora_U * self.lora_S) @ self.lora_Vh)
+        crop_bottom_triplets(self, base, r)
 
 
 class SignCanonicalisedInForward(DplrLinear):
