@@ -28,7 +28,8 @@ class LayerCase:
     rows: int = 4  # rows of the input batch x
     k: int = 0  # inner rank of a core inside the adapter (antipasto_dplr's LoRA core); 0 when there is none
     coeff: float = 1.0  # runtime steering coefficient (AntiPaSTO family)
-    spectrum: str = "flat"  # "flat": Kaiming-uniform W; "gapped": W = Q1 diag(σ) Q2ᵀ with a gap after σ_r
+    spectrum: str = "flat"  # the base weight W, see `base_layer`: "flat", "gapped", "uneven" or "identity"
+    group: int = 0  # group size of a grouped adapter (RoAd's pairs live inside groups); 0 when there is none
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -42,7 +43,8 @@ class LayerCase:
         return replace(self, **changes)
 
     def __str__(self) -> str:
-        extra = (f", k={self.k}" if self.k else "") + (f", coeff={self.coeff:g}" if self.coeff != 1.0 else "")
+        extra = (f", k={self.k}" if self.k else "") + (f", coeff={self.coeff:g}" if self.coeff != 1.0 else "") + \
+            (f", group={self.group}" if self.group else "")
         return (
             f"d_in={self.d_in}, d_out={self.d_out}, r={self.r}, alpha={self.alpha:g}, dtype={self.dtype}, "
             f"bias={self.bias}, seed={self.seed}, rows={self.rows}{extra}, spectrum={self.spectrum}"
@@ -104,14 +106,33 @@ def gapped_weight(case: LayerCase, gen: torch.Generator) -> torch.Tensor:
     return orthonormal(case.d_out) @ torch.diag(sigma) @ orthonormal(case.d_in).T
 
 
+def uneven_weight(case: LayerCase, gen: torch.Generator) -> torch.Tensor:
+    """Kaiming-uniform W with its rows and its columns each scaled by 10^U(−1, 1) (claim-kinds.md §1.2).
+
+    Row norms and column norms then spread over two decades and differ from each other and from ‖W‖_F / √n, so
+    a norm taken over the wrong axis (DoRA's per-output-row magnitude, DeLoRA's per-input-column ‖W‖) or a scalar
+    norm in place of per-channel ones changes the output by far more than rounding.
+    """
+    flat = (torch.rand(case.d_out, case.d_in, generator=gen, dtype=torch.float64) * 2 - 1) * case.d_in**-0.5
+    rows = 10 ** (2 * torch.rand(case.d_out, 1, generator=gen, dtype=torch.float64) - 1)
+    cols = 10 ** (2 * torch.rand(1, case.d_in, generator=gen, dtype=torch.float64) - 1)
+    return flat * rows * cols
+
+
 def base_layer(case: LayerCase) -> torch.nn.Linear:
-    """The layer to adapt: Kaiming-uniform (torch's default) or gapped weight; a bias at the scale of x Wᵀ."""
+    """The layer to adapt, with a bias at the scale of x Wᵀ. W by `case.spectrum`: "flat" Kaiming-uniform (torch's
+    default), "gapped" (a gap after σ_r), "uneven" (rows and columns on different scales) or "identity" (the
+    rectangular identity: on a square layer W_eff is then the adapter's own transform, §1.2 structured weights)."""
     gen = case.generator(stream=1)
     layer = torch.nn.Linear(case.d_in, case.d_out, bias=case.bias, dtype=case.torch_dtype)
     bound = case.d_in**-0.5
     with torch.no_grad():
         if case.spectrum == "gapped":
             layer.weight.copy_(gapped_weight(case, gen))
+        elif case.spectrum == "uneven":
+            layer.weight.copy_(uneven_weight(case, gen))
+        elif case.spectrum == "identity":
+            layer.weight.copy_(torch.eye(case.d_out, case.d_in, dtype=torch.float64))
         else:
             layer.weight.copy_((torch.rand(case.d_out, case.d_in, generator=gen, dtype=torch.float64) * 2 - 1) * bound)
         if case.bias:

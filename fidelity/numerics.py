@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import torch
 
-DTYPES = {"float64": torch.float64, "float32": torch.float32}
+# bfloat16 runs only where a claim is about structure rather than rounding (the trainable set, K06), and for
+# implementations that compute in it; formula tolerances in it would be k · 7.8e-3 · scale.
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
 def eps(dtype: torch.dtype) -> float:

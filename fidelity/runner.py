@@ -15,7 +15,7 @@ import torch
 
 from fidelity.checks.base import Evidence, Subject, Violation
 from fidelity.impls import all_bindings
-from fidelity.impls.base import Binding, Declaration, SourceRef
+from fidelity.impls.base import Binding, Declaration, NotProvided, SourceRef
 from fidelity.papers.records import Claim, load_paper
 from fidelity.profiles import Profile, current_profile
 from fidelity.variants import all_variants, get_variant
@@ -76,6 +76,8 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
     except Violation as v:
         evidence = Evidence(passed=False, observation=str(v), measured=v.measured, examples=1,
                             token=getattr(v, "token", ""))
+    except NotProvided as exc:  # a capability the check needs that the binding lacks (e.g. a multi-layer model)
+        return CheckRun(Status.NOT_APPLICABLE, error=str(exc))
     except BaseException as exc:  # an implementation or a check that raises is an ERROR, never a crash
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise

@@ -29,6 +29,8 @@ def _mutant_binding(mutant) -> ReferenceBinding:
 @pytest.fixture(scope="module")
 def kill_matrix() -> dict[str, dict[str, Verdict]]:
     """mutant name -> claim -> result, for every claim a mutant targets or must survive."""
+    names = [m.name for m in MUTANTS]
+    assert len(set(names)) == len(names), f"mutant names must be unique: {sorted(n for n in names if names.count(n) > 1)}"
     matrix = {}
     for mutant in MUTANTS:
         runner = Runner({"mutant": _mutant_binding(mutant)}, profile=WITNESS)

@@ -58,7 +58,7 @@ def test_a_failing_render_writes_nothing(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["dora"], f"error: unknown variant 'dora'; known variants: {', '.join(sorted(all_variants()))}"),
+    (["no_such_variant"], f"error: unknown variant 'no_such_variant'; known variants: {', '.join(sorted(all_variants()))}"),
     (["lora", "--impl", "lora-lite"], "error: unknown implementation 'lora-lite'; known implementations: peft, reference"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):

@@ -146,9 +146,29 @@ def set_state(layer, values: dict[str, torch.Tensor]):
 
 
 def randomize(subject: Subject, case: LayerCase, layer, weight: torch.Tensor, config) -> dict[str, torch.Tensor]:
-    """Move every trainable to a random non-degenerate state (claim-kinds.md §1.4); returns the realised state."""
+    """Move every trainable to a random non-degenerate state (claim-kinds.md §1.4); returns the realised state.
+
+    A role whose tensor does not have the paper's shape is a violation of the claim under test (the paper's formula
+    cannot even be evaluated on it), not an error of the check."""
+    for role in subject.variant.roles:
+        if role.name in layer.roles and tuple(layer.roles[role.name].shape) != role.shape(case):
+            raise Violation(f"'{role.name}' has shape {tuple(layer.roles[role.name].shape)}; the paper's {role.meaning} "
+                            f"has shape {role.shape(case)} [{case}]")
     set_state(layer, subject.variant.random_state(case, realised_state(layer), weight.to(torch.float64), config))
     return realised_state(layer)
+
+
+def bias64(bias: torch.Tensor | None, case: LayerCase) -> torch.Tensor:
+    """The base bias in float64, zeros for a layer without one."""
+    return bias.to(torch.float64) if bias is not None else torch.zeros(case.d_out, dtype=torch.float64)
+
+
+def reference_output(spec, state, config, x64: torch.Tensor, b64: torch.Tensor):
+    """The paper's output x W_effᵀ + b_eff in float64 from a realised state, and its scale on absolute values
+    (the T-fwd `scale`); returns (y_ref, y_abs, (W_eff, |W_eff|), (b_eff, |b_eff|))."""
+    w_ref, w_abs = spec.effective_weight(state, config)
+    b_ref, b_abs = spec.effective_bias(state, config, b64)
+    return x64 @ w_ref.T + b_ref, x64.abs() @ w_abs.T + b_abs, (w_ref, w_abs), (b_ref, b_abs)
 
 
 def effective_weight(layer, case: LayerCase) -> tuple[torch.Tensor, torch.Tensor]:

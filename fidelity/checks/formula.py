@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 
 from fidelity.cases import inputs
-from fidelity.checks.base import Check, Evidence, Subject, Violation, effective_weight, randomize, run_property
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, effective_weight, randomize,
+                                  reference_output, run_property)
 from fidelity.numerics import fwd_k, fwd_tolerance, margin
 
 
@@ -27,23 +28,21 @@ class Formula(Check):
             layer, weight, bias = subject.build(case, config)
             state = randomize(subject, case, layer, weight, config)
             x = inputs(case)
-            x64, w64 = x.to(torch.float64), weight.to(torch.float64)
-            b64 = bias.to(torch.float64) if bias is not None else torch.zeros(case.d_out, dtype=torch.float64)
-            w_ref, w_abs = spec.effective_weight(state, config)
+            x64, w64, b64 = x.to(torch.float64), weight.to(torch.float64), bias64(bias, case)
+            y_ref, y_abs, (w_ref, w_abs), (b_ref, b_abs) = reference_output(spec, state, config, x64, b64)
             n = spec.inner_length(case)
 
             with torch.no_grad():
                 y = layer(x).to(torch.float64)
-            y_ref = x64 @ w_ref.T + b64
-            tol_y = fwd_tolerance(case.torch_dtype, n, x64.abs() @ w_abs.T + b64.abs())
+            tol_y = fwd_tolerance(case.torch_dtype, n, y_abs)
             m_y = margin(y - y_ref, tol_y)
 
             w_eff, b_eff = effective_weight(layer, case)
-            tol_w = 2 * fwd_tolerance(case.torch_dtype, n, w_abs + b64.abs()[:, None])
+            tol_w = 2 * fwd_tolerance(case.torch_dtype, n, w_abs + b_abs[:, None])
             if float((w_ref - w64).abs().max()) <= 10 * float(tol_w.max()):
                 raise RuntimeError(f"non-vacuity guard: the random state barely changes the weight [{case}]")
             m_w = margin(w_eff - w_ref, tol_w)
-            m_b = margin(b_eff - b64, fwd_tolerance(case.torch_dtype, n, b64.abs()))
+            m_b = margin(b_eff - b_ref, fwd_tolerance(case.torch_dtype, n, b_abs))
             measured = {
                 "max_abs_err_output": float((y - y_ref).abs().max()),
                 "margin_output": m_y,

@@ -61,7 +61,8 @@ class InitDistribution(Check):
         layers = subject.variant.distribution_layers
         for case in layers:
             layer, _, _ = subject.build(subject.adapt(case))
-            sample.append(_standardise(self.family, layer.roles[self.role].detach().to(torch.float64)).flatten())
+            values = layer.roles[self.role] if self.role in layer.roles else layer.buffers[self.role]
+            sample.append(_standardise(self.family, values.detach().to(torch.float64)).flatten())
         z = torch.cat(sample)
         d, p = ks_test(z, claimed_cdf)
         d_wrong, p_wrong = ks_test(z, wrong_cdf)

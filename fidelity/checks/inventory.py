@@ -1,7 +1,8 @@
 """K06 parameter inventory: exactly the declared roles are trainable, with the paper's shapes; the base is frozen.
 
 Reads `requires_grad` of every parameter of the adapted module, maps each to a role through the binding,
-and compares with the variant spec; the trainable scalar count must equal the closed form (K25).
+and compares with the variant spec; the trainable scalar count must equal the closed form (K25). With `dtypes`, every
+example is built once per dtype (an implementation that does not compute in one runs it in its preferred dtype).
 """
 
 from __future__ import annotations
@@ -13,10 +14,24 @@ class Inventory(Check):
     kind = "inventory"
     topic = "trainable"
 
+    def __init__(self, dtypes: tuple[str, ...] = (), options: dict | None = None):
+        super().__init__(options)
+        self.dtypes = dtypes  # extra dtypes each example is also built in (e.g. bfloat16)
+
+    def __repr__(self) -> str:
+        extra = [f"dtypes={self.dtypes}"] if self.dtypes else []
+        return f"Inventory({', '.join(extra + ([str(self.options)] if self.options else []))})"
+
     def run(self, subject: Subject, profile) -> Evidence:
         spec = subject.variant
+        built: set[str] = set()
 
         def prop(case, record):
+            for dtype in dict.fromkeys((case.dtype, *self.dtypes)):
+                one(subject.adapt(case.with_(dtype=dtype)), record)
+
+        def one(case, record):
+            built.add(case.dtype)
             layer, _, _ = subject.build(case)
             trainable = {n: p for n, p in layer.module.named_parameters() if p.requires_grad}
             unmapped = [n for n in trainable if n not in layer.param_roles]
@@ -47,5 +62,5 @@ class Inventory(Check):
             profile,
             subject,
             observation=lambda rec: f"trainable tensors are exactly {shapes}; base weight and bias frozen; trainable "
-            f"count equals the closed form in all {rec.examples} examples",
+            f"count equals the closed form in all {rec.examples} builds ({', '.join(sorted(built))})",
         )

@@ -11,7 +11,7 @@ import inspect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -32,6 +32,9 @@ class AdaptedLayer:
     realised: dict[str, float] = field(default_factory=dict)  # read for the review only, never checked
     buffers: dict[str, torch.Tensor] = field(default_factory=dict)  # frozen role -> live tensor (basis_out, …)
     weight: torch.Tensor | None = None  # the live base weight inside the module (W_res for weight-rewriting variants)
+    # The term the implementation adds to the training loss for this layer (HRA's and AdaLoRA's orthogonality
+    # regularisers), weight included, as a differentiable scalar; None when it adds none
+    regularizer: Callable[[], torch.Tensor] | None = None
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.module(x)
@@ -131,6 +134,12 @@ class Binding:
         equal-weighting claim), which a binding that does not distinguish samples may flatten.
         """
         raise NotImplementedError
+
+    def build_many(self, variant: str, layers: list[tuple[torch.Tensor, torch.Tensor | None]], config: Any
+                   ) -> list[AdaptedLayer]:
+        """Attach the variant to several layers of one model at once (claims about what layers share, e.g. VeRA's
+        frozen random matrices). Raise NotProvided when the binding cannot build a multi-layer model."""
+        raise NotProvided(f"the {self.name} binding cannot build several adapted layers in one model")
 
     def sources(self, variant: str, topic: str) -> list[SourceRef]:
         """The source lines implementing `topic` (init, forward, scaling, trainable, citation)."""

@@ -2,7 +2,8 @@
 
 A check sees a layer's realised *state*: a float64 dict of the trainable roles (`down`, `up`, `gain`, …),
 the frozen buffer roles (`basis_out`, `singular`, `basis_in`) and `weight`, the live base weight (W itself,
-or W_res for variants that rewrite it). The spec turns a state into the paper's effective weight.
+or W_res for variants that rewrite it). The spec turns a state into the paper's effective weight and bias, written
+with differentiable torch operations so that the gradient-path check (K15) can take the paper's gradients from them.
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ class VariantSpec:
         lambda state, cfg: (state["basis_out"] * state["singular"]) @ state["basis_in"]
     # state -> Gram matrices of the init's factors (e.g. A Aᵀ, Bᵀ B) whose magnitudes an init-scaling law fixes (K07)
     factor_grams: Callable[[State], dict[str, torch.Tensor]] | None = None
+    # (state, config, b) -> the paper's effective bias b_eff and its scale on absolute values, b the float64 base bias
+    # (zeros without one): b itself for the additive variants and DoRA, g ⊙ b for IA3's output gate, R b for RoAd (K16)
+    effective_bias: Callable[[State, Any, torch.Tensor], Pair] = lambda state, cfg, b: (b, b.abs())
+    # (state, config) -> the paper's regulariser for this layer (the term added to the training loss, weight
+    # included) and its scale on absolute values; None when the paper has none (HRA §3.4, AdaLoRA §3.1)
+    regularizer: Callable[[State, Any], Pair] | None = None
 
     def role(self, name: str) -> Role:
         for r in self.roles + self.buffers:

@@ -6,7 +6,8 @@ its cells are N/A with the install hint. Everything runs offline on a one-layer 
 An adapter module here (see `lora.py`) declares: VARIANT, ROLE_NAMES (PEFT parameter name -> role),
 BUFFER_NAMES, DTYPES, `peft_config(peft, config)`, `sources(peft_modules) -> {topic: (object, pattern, before)}`,
 `citation_text(options)` and DECLARATIONS; optionally `attach(peft, model, cfg, calibration)` for inits that
-need calibration data.
+need calibration data, `provides(options)` for options PEFT lacks, and `regularizer(peft_model, layer)` returning
+the loss term PEFT adds for the layer (a callable), or None.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ class _OneLayer(nn.Module):
 
     def forward(self, x):
         return self.lin(x)
+
+
+class _Layers(nn.Module):
+    """Several independent linear layers in one model, `lin0`, `lin1`, … (claims about what layers share)."""
+
+    def __init__(self, layers: list[nn.Linear]):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            self.add_module(f"lin{i}", layer)
+
+    def forward(self, x):
+        return [layer(x) for layer in self.children()]
 
 
 def _peft():
@@ -73,21 +86,40 @@ class PeftBinding(Binding):
         return None if importlib.util.find_spec("peft") else INSTALL_HINT
 
     def provides(self, variant: str, options: dict) -> str | None:
-        return None if variant in adapters() else f"no {variant} in PEFT, or not bound yet"
+        if variant not in adapters():
+            return f"no {variant} in PEFT, or not bound yet"
+        why_not = getattr(adapters()[variant], "provides", lambda options: None)
+        return why_not(options)
 
     def dtypes(self, variant: str) -> tuple[str, ...]:
         return getattr(adapters().get(variant), "DTYPES", ("float64", "float32"))
 
     def build(self, variant, weight, bias, config, calibration=None) -> AdaptedLayer:
+        return self._attach(variant, [(weight, bias)], config, calibration)[0]
+
+    def build_many(self, variant, layers, config) -> list[AdaptedLayer]:
+        return self._attach(variant, layers, config, None)
+
+    def _attach(self, variant, layers, config, calibration) -> list[AdaptedLayer]:
+        """One model holding the given layers (`lin` alone, or `lin0`, `lin1`, …), the variant attached to each."""
         peft, adapter = _peft(), adapters()[variant]
-        base = fresh_linear(weight, bias)
-        frozen_copy = copy.deepcopy(base)
+        bases = [fresh_linear(weight, bias) for weight, bias in layers]
+        frozen_copies = [copy.deepcopy(base) for base in bases]
         cfg = adapter.peft_config(peft, config)
-        if hasattr(adapter, "attach"):
-            model = adapter.attach(peft, _OneLayer(base), cfg, calibration)
+        if len(bases) == 1:
+            model, names = _OneLayer(bases[0]), ["lin"]
         else:
-            model = peft.get_peft_model(_OneLayer(base), cfg)
-        layer = model.base_model.model.lin
+            model, names = _Layers(bases), [f"lin{i}" for i in range(len(bases))]
+            cfg.target_modules = set(names)
+        if hasattr(adapter, "attach"):
+            model = adapter.attach(peft, model, cfg, calibration)
+        else:
+            model = peft.get_peft_model(model, cfg)
+        return [self._adapted(adapter, model, model.base_model.model.get_submodule(name), frozen)
+                for name, frozen in zip(names, frozen_copies)]
+
+    @staticmethod
+    def _adapted(adapter, model, layer, frozen_copy) -> AdaptedLayer:
         layer.eval()
         params, buffers = dict(layer.named_parameters()), dict(layer.named_buffers())
         param_roles = {n: adapter.ROLE_NAMES[n] for n in params if n in adapter.ROLE_NAMES}
@@ -95,7 +127,9 @@ class PeftBinding(Binding):
         roles = {role: params[n] for n, role in adapter.ROLE_NAMES.items()}
         frozen = {role: buffers[n] for n, role in getattr(adapter, "BUFFER_NAMES", {}).items()}
         realised = {"scaling": float(layer.scaling["default"])} if hasattr(layer, "scaling") else {}
-        return AdaptedLayer(layer, frozen_copy, roles, param_roles, realised, frozen, layer.get_base_layer().weight)
+        regularizer = adapter.regularizer(model, layer) if hasattr(adapter, "regularizer") else None
+        return AdaptedLayer(layer, frozen_copy, roles, param_roles, realised, frozen, layer.get_base_layer().weight,
+                            regularizer=regularizer)
 
     def sources(self, variant: str, topic: str) -> list[SourceRef]:
         peft = _peft()

@@ -28,23 +28,31 @@ TOPIC_PATTERNS = {
 }
 
 
+def _modules():
+    return [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)
+            if info.name != "declarations"]
+
+
 def reference_classes() -> dict[str, type]:
     """Every reference module here declares `ADAPTERS = {variant name: module class}`."""
     classes = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name != "declarations":
-            classes.update(getattr(importlib.import_module(f"{__name__}.{info.name}"), "ADAPTERS", {}))
+    for module in _modules():
+        classes.update(getattr(module, "ADAPTERS", {}))
     return classes
+
+
+def reference_declarations() -> tuple:
+    """The reference's declared deviations: those of declarations.py (the SVD family) and any module's DECLARATIONS."""
+    return DECLARATIONS + tuple(d for module in _modules() for d in getattr(module, "DECLARATIONS", ()))
 
 
 class ReferenceBinding(Binding):
     """Binds the reference modules; a mutant is the same binding with one module class swapped."""
 
-    declarations = DECLARATIONS
-
     def __init__(self, classes: dict | None = None, name: str = "reference"):
         self.classes = reference_classes() if classes is None else classes
         self.name = name
+        self.declarations = reference_declarations()
 
     @property
     def label(self) -> str:
@@ -61,12 +69,22 @@ class ReferenceBinding(Binding):
         cls = self.classes[variant]
         extra = {} if calibration is None else {"calibration": calibration}
         module = cls(base, **dataclasses.asdict(config), **extra)
+        return self._adapted(module, frozen_copy)
+
+    def build_many(self, variant, layers, config) -> list[AdaptedLayer]:
+        """Each layer built on its own: a reference module shares what it shares through its config alone (VeRA
+        regenerates its frozen matrices from `projection_prng_key`), as a layer of a real model would."""
+        return [self.build(variant, weight, bias, config) for weight, bias in layers]
+
+    def _adapted(self, module, frozen_copy) -> AdaptedLayer:
+        cls = type(module)
         roles = {role: getattr(module, attr) for attr, role in cls.ROLES.items()}
         buffers = {role: getattr(module, attr) for attr, role in getattr(cls, "BUFFERS", {}).items()}
         param_roles = {attr: role for attr, role in cls.ROLES.items()}
         param_roles.update({"base.weight": "base.weight", "base.bias": "base.bias"})
         realised = {"scaling": float(getattr(module, "scaling", getattr(module, "coeff", 1.0)))}
-        return AdaptedLayer(module, frozen_copy, roles, param_roles, realised, buffers, module.base.weight)
+        return AdaptedLayer(module, frozen_copy, roles, param_roles, realised, buffers, module.base.weight,
+                            regularizer=getattr(module, "regularizer", None))
 
     def _module(self, variant):
         """The reference module the (possibly mutated) class comes from."""
@@ -76,7 +94,10 @@ class ReferenceBinding(Binding):
         return inspect.getmodule(self.classes[variant])
 
     def sources(self, variant: str, topic: str) -> list[SourceRef]:
-        return source_lines(self._module(variant), REPO_ROOT, "", TOPIC_PATTERNS.get(topic))
+        """The module's lines for a review topic: its own TOPICS pattern when it sets one, else the shared one."""
+        module = self._module(variant)
+        pattern = getattr(module, "TOPICS", {}).get(topic, TOPIC_PATTERNS.get(topic))
+        return source_lines(module, REPO_ROOT, "", pattern) if pattern else []
 
     def citation_text(self, variant: str, options: dict) -> str:
         cls = self.classes[variant]

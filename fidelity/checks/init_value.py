@@ -1,0 +1,68 @@
+"""K06/K24 initial values: at init a role (trainable or frozen) holds the value the paper's formula gives, e.g. DoRA's
+m = ‖W0‖_c (one norm per output row), DeLoRA's per-input-column norms ‖W_{:,j}‖, VeRA's λ_d = d_initial.
+
+`expected(case, W, config)` computes the paper's value in float64 from the original weight; the realised tensor must
+have its shape and equal it within 2(n+2) · eps · |expected|, n = max(d_in, d_out) (a norm or a cast in the
+implementation's dtype). On an uneven weight (rows and columns on different scales, cases.py) a norm over the wrong
+axis, or a scalar norm broadcast, is orders of magnitude off. `contrast` names the rival reading; where it has the
+same shape it must be far from the paper's value on the case, else the check reports an error (cannot tell them
+apart) rather than a pass.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
+from fidelity.numerics import fwd_tolerance, margin
+
+
+class InitValue(Check):
+    kind = "init_value"
+    topic = "init"
+
+    def __init__(self, role: str, expected: Callable, text: str, contrast: Callable | None = None,
+                 contrast_text: str = "", options: dict | None = None):
+        super().__init__(options)
+        self.role, self.expected, self.text = role, expected, text
+        self.contrast, self.contrast_text = contrast, contrast_text
+
+    def __repr__(self) -> str:
+        return f"InitValue(role={self.role!r}, {self.text!r}{', ' + str(self.options) if self.options else ''})"
+
+    def run(self, subject: Subject, profile) -> Evidence:
+        def prop(case, record):
+            config = subject.config(case)
+            layer, weight, _ = subject.build(case, config)
+            tensors = {**layer.buffers, **layer.roles}
+            value = tensors[self.role].detach().to(torch.float64)
+            w64 = weight.to(torch.float64)
+            want = self.expected(case, w64, config).to(torch.float64)
+            measured = {}
+            if tuple(value.shape) != tuple(want.shape):
+                raise Violation(f"'{self.role}' has shape {tuple(value.shape)} at init; {self.text} has shape "
+                                f"{tuple(want.shape)} [{case}]", measured)
+            tol = fwd_tolerance(case.torch_dtype, max(case.d_in, case.d_out), want.abs())
+            m = margin(value - want, tol)
+            measured.update({"max_abs_err": float((value - want).abs().max()), "margin": m})
+            if m > 1.0:
+                raise Violation(f"'{self.role}' at init differs from {self.text} by up to {measured['max_abs_err']:.3g} "
+                                f"({m:.3g}× the tolerance) [{case}]", measured)
+            if self.contrast is not None:
+                rival = self.contrast(case, w64, config).to(torch.float64)
+                if rival.shape == want.shape:
+                    separation = margin(rival - want, tol)
+                    measured["contrast_margin"] = separation
+                    if separation <= 10.0:
+                        raise RuntimeError(f"non-vacuity guard: the {self.contrast_text} reading is within "
+                                           f"{separation:.3g}× the tolerance of {self.text} on this case [{case}]")
+            record.add(case, m, measured)
+
+        rival = f"; the {self.contrast_text} reading is far from it" if self.contrast is not None else ""
+        return run_property(
+            prop, profile, subject,
+            observation=lambda rec: f"'{self.role}' at init equals {self.text} in all {rec.examples} examples (worst "
+            f"margin {rec.worst:.2g}){rival}",
+        )
