@@ -129,7 +129,8 @@ class Runner:
         if run.status is Status.FAILS and declaration is not None and declaration.kind == "deviation":
             alternative = run_check(declaration.alternative, Subject(binding, spec, check.options), self.profile)
             preserved = {c: self.run(impl, variant, c).verdict for c in declaration.preserves}
-        decision = decide(run.status, declaration, alternative.status if alternative else None, preserved)
+        decision = decide(run.status, declaration, alternative.status if alternative else None, preserved,
+                          observation=run.evidence.observation if run.evidence else "")
         sources = []
         if run.status is not Status.NOT_APPLICABLE:
             try:

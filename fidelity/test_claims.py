@@ -2,10 +2,12 @@
 
 MATCHES and DEVIATES-OK pass; DEVIATES fails with the measured numbers and the falsifying example; a declared
 known bug is a strict xfail (it fails as STALE once upstream fixes it); N/A skips with its reason; ERROR and
-STALE fail.
+STALE fail. FIDELITY_VARIANTS=dora,hra (comma-separated) restricts the cells to those variants.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -13,9 +15,15 @@ from fidelity.runner import Runner
 from fidelity.verdicts import Verdict
 
 _RUNNER = Runner()
+_ONLY = {v for v in os.environ.get("FIDELITY_VARIANTS", "").split(",") if v}
+_KNOWN = {cell[1] for cell in _RUNNER.cells()}
+if _ONLY - _KNOWN:
+    raise pytest.UsageError(f"FIDELITY_VARIANTS names unknown variants: {', '.join(sorted(_ONLY - _KNOWN))}; known: "
+                            f"{', '.join(sorted(_KNOWN))}")
+_CELLS = [cell for cell in _RUNNER.cells() if not _ONLY or cell[1] in _ONLY]
 
 
-@pytest.mark.parametrize("cell", _RUNNER.cells(), ids=lambda cell: "-".join(cell))
+@pytest.mark.parametrize("cell", _CELLS, ids=lambda cell: "-".join(cell))
 def test_claim(cell):
     result = _RUNNER.run(*cell)
     if result.verdict is Verdict.NA:

@@ -7,12 +7,13 @@
 | holds, nothing declared                                                     | MATCHES                    |
 | holds, but a deviation or bug is declared                                   | STALE                      |
 | fails; deviation declared; its alternative holds; every preserved MATCHES  | DEVIATES-OK                |
-| fails; known bug declared                                                   | DEVIATES (known)           |
+| fails; known bug declared (and its failure signature, if any, matches)    | DEVIATES (known)           |
 | anything else that fails                                                    | DEVIATES                   |
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -43,8 +44,8 @@ class Decision:
 
 
 def decide(status: Status, declaration=None, alternative: Status | None = None,
-           preserved: dict[str, "Verdict"] | None = None) -> Decision:
-    """Apply the verdict rules to one cell."""
+           preserved: dict[str, "Verdict"] | None = None, observation: str = "") -> Decision:
+    """Apply the verdict rules to one cell (`observation`: what the failing check reported)."""
     if status is Status.NOT_APPLICABLE:
         return Decision(Verdict.NA)
     if status is Status.ERROR:
@@ -67,5 +68,8 @@ def decide(status: Status, declaration=None, alternative: Status | None = None,
                                                                   for c in broken))
         return Decision(Verdict.DEVIATES, reason="declared deviation not honoured: " + "; ".join(why))
     if declaration is not None and declaration.kind == "known_bug":
+        if declaration.signature and not re.search(declaration.signature, observation):
+            return Decision(Verdict.DEVIATES, reason=f"fails, but not the way the declared known bug does (its "
+                            f"signature /{declaration.signature}/ does not match): an undeclared failure")
         return Decision(Verdict.DEVIATES, known_bug=True, reason=f"known bug: {declaration.link}")
     return Decision(Verdict.DEVIATES)

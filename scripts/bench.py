@@ -14,6 +14,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The variant families, each timed on its own through FIDELITY_VARIANTS (the README's table).
+FAMILIES = {
+    "LoRA and rsLoRA": ("lora",),
+    "SVD and subspace family": ("pissa", "olora", "eva", "corda", "asvd", "lora_xs", "antipasto", "antipasto_dplr"),
+    "reparameterisation family": ("dora", "delora", "ia3", "ia3_ff", "hra", "road", "vera", "adalora"),
+}
+
 
 def timed(cmd: list[str], env: dict | None = None) -> float:
     start = time.perf_counter()
@@ -27,6 +34,10 @@ def main() -> None:
         rows = [
             ("`import peft` (warm)", timed([py, "-c", "import peft"])),
             ("`pytest fidelity/` (ci profile)", timed([py, "-m", "pytest", "fidelity/", "-q"], {"FIDELITY_PROFILE": "ci"})),
+            *((f"… of which the {family} ({', '.join(names)})",
+               timed([py, "-m", "pytest", "fidelity/test_claims.py", "-q"],
+                     {"FIDELITY_PROFILE": "ci", "FIDELITY_VARIANTS": ",".join(names)}))
+              for family, names in FAMILIES.items()),
             ("`pytest tests/`", timed([py, "-m", "pytest", "tests/", "-q"])),
             ("`python -m fidelity.report antipasto_dplr` (ci profile)",
              timed([py, "-m", "fidelity.report", "antipasto_dplr", "--out", out], {"FIDELITY_PROFILE": "ci"})),

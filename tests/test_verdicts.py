@@ -40,6 +40,20 @@ def test_rules(status, declaration, alternative, preserved, verdict, known):
     assert (decision.verdict, decision.known_bug) == (verdict, known)
 
 
+SIGNED = Declaration(claim="lora.identity-at-init", kind="known_bug", rationale="B drawn non-zero",
+                     link="https://example.invalid/issue/1", signature=r"differs from the base output")
+
+
+@pytest.mark.parametrize("observation, known", [
+    ("at init the adapted output differs from the base output by up to 0.3", True),
+    ("output dtype torch.float32 differs from the base's torch.float64", False),
+])
+def test_a_known_bug_excuses_only_its_own_failure(observation, known):
+    decision = decide(F, SIGNED, None, {}, observation=observation)
+    assert decision.verdict is Verdict.DEVIATES and decision.known_bug is known
+    assert known or "not the way the declared known bug does" in decision.reason
+
+
 def test_a_deviation_must_name_its_alternative_and_a_bug_its_link():
     with pytest.raises(ValueError, match="alternative"):
         Declaration(claim="x.y", kind="deviation", rationale="r")

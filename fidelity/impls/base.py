@@ -60,9 +60,13 @@ class SourceRef:
 
 
 def source_lines(obj: Any, display_root: Path, display_prefix: str, pattern: str | None = None,
-                 before: int = 0) -> list[SourceRef]:
-    """The lines of `obj`'s source matching `pattern` (all of it when None), each with `before` lines of context."""
+                 before: int = 0, stop: str | None = None) -> list[SourceRef]:
+    """The lines of `obj`'s source matching `pattern` (all of it when None), each with `before` lines of context;
+    with `stop`, only the lines before the first one matching it (e.g. a module's registry tables)."""
     lines, first = inspect.getsourcelines(obj)
+    if stop is not None:
+        cut = next((i for i, line in enumerate(lines) if re.match(stop, line)), len(lines))
+        lines = lines[:cut]
     first = max(first, 1)  # a module's source starts at line 1 (inspect reports 0)
     path = Path(inspect.getsourcefile(obj)).resolve()
     try:
@@ -82,7 +86,9 @@ class Declaration:
     """A binding's statement about one claim: a deliberate deviation, or a known bug.
 
     A deviation needs a rationale and an alternative property (a check instance) that holds instead, plus the
-    claims it still preserves; a known bug needs a link. Either one that no longer fails turns STALE.
+    claims it still preserves; a known bug needs a link, and may give the `signature` of its failure (a regular
+    expression the failing observation must match), so that a different failure of the same claim is not excused as
+    the known one. Either one that no longer fails turns STALE.
     """
 
     claim: str
@@ -92,6 +98,7 @@ class Declaration:
     alternative: Any = None  # a fidelity.checks Check, run in place of the paper's property
     preserves: tuple[str, ...] = ()
     link: str = ""
+    signature: str = ""  # known bugs: a regex the failing check's observation must match
 
     def __post_init__(self):
         if self.kind not in ("deviation", "known_bug"):

@@ -97,7 +97,8 @@ class ReferenceBinding(Binding):
         """The module's lines for a review topic: its own TOPICS pattern when it sets one, else the shared one."""
         module = self._module(variant)
         pattern = getattr(module, "TOPICS", {}).get(topic, TOPIC_PATTERNS.get(topic))
-        return source_lines(module, REPO_ROOT, "", pattern) if pattern else []
+        # the registry tables at the end of a module (ADAPTERS, TOPICS, …) are not the implementation
+        return source_lines(module, REPO_ROOT, "", pattern, stop=r"ADAPTERS = ") if pattern else []
 
     def citation_text(self, variant: str, options: dict) -> str:
         cls = self.classes[variant]
