@@ -115,6 +115,11 @@ def inference(result: CellResult) -> str:
                 f"its alternative property holds ({alt.observation}); every claim it preserves MATCHES. "
                 f"Evidence: {result.declaration.link or 'the declaration'}.")
     if v is Verdict.DEVIATES and result.known_bug:
+        if result.alternative is not None and result.alternative.evidence is not None:
+            return (f"A known bug inside a declared deviation: the binding departs from the paper on purpose (its "
+                    f"alternative property is stated in the declaration), and that alternative fails the way the "
+                    f"declared known bug does ({result.alternative.evidence.observation}). Evidence: "
+                    f"{result.declaration.link}.")
         return f"A known bug, declared by the binding with its evidence ({result.declaration.link})."
     if v is Verdict.DEVIATES:
         return "An undeclared departure from the paper: a bug until someone declares a rationale for it."

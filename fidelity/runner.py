@@ -124,13 +124,19 @@ class Runner:
             raise LookupError(f"claim {claim_id} is of kind {claim.kind!r} but {spec.name} tests it with "
                               f"a {check.kind!r} check")
         run = run_check(check, Subject(binding, spec, check.options), self.profile)
-        declaration = binding.declaration(claim_id, variant)
+        # at most one deviation and one known bug per (claim, variant): a deliberate departure may hold a known bug
+        deviation = binding.declaration(claim_id, variant, "deviation")
+        bug = binding.declaration(claim_id, variant, "known_bug")
         alternative, preserved = None, {}
-        if run.status is Status.FAILS and declaration is not None and declaration.kind == "deviation":
-            alternative = run_check(declaration.alternative, Subject(binding, spec, check.options), self.profile)
-            preserved = {c: self.run(impl, variant, c).verdict for c in declaration.preserves}
-        decision = decide(run.status, declaration, alternative.status if alternative else None, preserved,
-                          observation=run.evidence.observation if run.evidence else "")
+        if run.status is Status.FAILS and deviation is not None:
+            alternative = run_check(deviation.alternative, Subject(binding, spec, check.options), self.profile)
+            preserved = {c: self.run(impl, variant, c).verdict for c in deviation.preserves}
+        decision = decide(run.status, deviation or bug, alternative.status if alternative else None, preserved,
+                          observation=run.evidence.observation if run.evidence else "",
+                          bug=bug if deviation is not None else None,
+                          alternative_observation=alternative.evidence.observation
+                          if alternative is not None and alternative.evidence else "")
+        declaration = bug if decision.known_bug else (deviation or bug)
         sources = []
         if run.status is not Status.NOT_APPLICABLE:
             try:

@@ -8,6 +8,9 @@
 | holds, but a deviation or bug is declared                                   | STALE                      |
 | fails; deviation declared; its alternative holds; every preserved MATCHES  | DEVIATES-OK                |
 | fails; known bug declared (and its failure signature, if any, matches)    | DEVIATES (known)           |
+|   (beside a deviation, the known bug's signature is matched against the    |                            |
+|    failure of the deviation's alternative: a deliberate departure with a   |                            |
+|    known bug inside it)                                                     |                            |
 | anything else that fails                                                    | DEVIATES                   |
 """
 
@@ -43,9 +46,23 @@ class Decision:
     reason: str = ""
 
 
+def _known(bug, observation: str, context: str = "") -> Decision:
+    """DEVIATES (known) when the bug's signature matches the failure, else an undeclared DEVIATES."""
+    if bug.signature and not re.search(bug.signature, observation):
+        return Decision(Verdict.DEVIATES, reason=f"{context}fails, but not the way the declared known bug does (its "
+                        f"signature /{bug.signature}/ does not match): an undeclared failure")
+    inside = f"{context}fails the way the known bug does; " if context else ""
+    return Decision(Verdict.DEVIATES, known_bug=True, reason=f"{inside}known bug: {bug.link}")
+
+
 def decide(status: Status, declaration=None, alternative: Status | None = None,
-           preserved: dict[str, "Verdict"] | None = None, observation: str = "") -> Decision:
-    """Apply the verdict rules to one cell (`observation`: what the failing check reported)."""
+           preserved: dict[str, "Verdict"] | None = None, observation: str = "", bug=None,
+           alternative_observation: str = "") -> Decision:
+    """Apply the verdict rules to one cell.
+
+    `declaration` is the cell's deviation or known bug; `bug` a known bug declared beside a deviation; `observation`
+    what the failing check reported, `alternative_observation` what the deviation's failing alternative reported.
+    """
     if status is Status.NOT_APPLICABLE:
         return Decision(Verdict.NA)
     if status is Status.ERROR:
@@ -59,7 +76,12 @@ def decide(status: Status, declaration=None, alternative: Status | None = None,
         preserved = preserved or {}
         broken = [c for c in declaration.preserves if preserved.get(c) is not Verdict.MATCHES]
         if alternative is Status.HOLDS and not broken:
+            if bug is not None:  # the deviation's alternative holds again: the known bug inside it is fixed
+                return Decision(Verdict.STALE, reason=f"the known bug declared for {bug.claim} no longer applies: "
+                                "the declared deviation's alternative property now holds")
             return Decision(Verdict.DEVIATES_OK, reason=declaration.rationale)
+        if bug is not None and alternative is Status.FAILS and not broken:
+            return _known(bug, alternative_observation, "a declared deviation whose alternative property ")
         why = []
         if alternative is not Status.HOLDS:
             why.append(f"the declared alternative property {alternative.value if alternative else 'was not run'}")
@@ -68,8 +90,5 @@ def decide(status: Status, declaration=None, alternative: Status | None = None,
                                                                   for c in broken))
         return Decision(Verdict.DEVIATES, reason="declared deviation not honoured: " + "; ".join(why))
     if declaration is not None and declaration.kind == "known_bug":
-        if declaration.signature and not re.search(declaration.signature, observation):
-            return Decision(Verdict.DEVIATES, reason=f"fails, but not the way the declared known bug does (its "
-                            f"signature /{declaration.signature}/ does not match): an undeclared failure")
-        return Decision(Verdict.DEVIATES, known_bug=True, reason=f"known bug: {declaration.link}")
+        return _known(declaration, observation)
     return Decision(Verdict.DEVIATES)

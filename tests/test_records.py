@@ -86,3 +86,13 @@ def test_every_declaration_matches_a_claim():
             for v in targets:
                 if d.claim in v.claims:
                     assert all(p in v.claims for p in d.preserves), f"{name}: preserved claims unknown: {d.preserves}"
+
+
+def test_at_most_one_deviation_and_one_known_bug_per_claim():
+    """The runner consults one deviation and one known bug per (claim, variant); a third would be silently ignored."""
+    for name, binding in all_bindings().items():
+        seen = {}
+        for d in binding.declarations:
+            key = (d.claim, d.variant, d.kind)
+            assert key not in seen, f"{name} declares two {d.kind}s for {d.claim} ({d.variant or 'every variant'})"
+            seen[key] = d

@@ -108,3 +108,19 @@ class _Missing(ReferenceBinding):
 def test_an_unavailable_implementation_is_na_with_the_hint():
     result = Runner({"x": _Missing()}, profile=WITNESS).run("x", "lora", "lora.forward")
     assert result.verdict is Verdict.NA and "pip install" in result.run.error
+
+
+@pytest.mark.parametrize("alternative_observation, known", [
+    ("at init the adapted output differs from the base output by up to 0.3", True),
+    ("trainable roles and shapes differ", False),
+])
+def test_a_known_bug_inside_a_declared_deviation(alternative_observation, known):
+    """A deliberate departure whose alternative property fails the way a declared known bug does is that known bug."""
+    decision = decide(F, DEVIATION, F, {"lora.zero-init": M}, observation="not Gaussian", bug=SIGNED,
+                      alternative_observation=alternative_observation)
+    assert decision.verdict is Verdict.DEVIATES and decision.known_bug is known
+
+
+def test_a_fixed_known_bug_inside_a_deviation_is_stale():
+    decision = decide(F, DEVIATION, H, {"lora.zero-init": M}, observation="not Gaussian", bug=SIGNED)
+    assert decision.verdict is Verdict.STALE and "no longer applies" in decision.reason

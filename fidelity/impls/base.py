@@ -156,9 +156,10 @@ class Binding:
         """The text where the implementation cites its paper (docstrings, help strings)."""
         return ""
 
-    def declaration(self, claim_id: str, variant: str) -> Declaration | None:
+    def declaration(self, claim_id: str, variant: str, kind: str | None = None) -> Declaration | None:
+        """The declaration for one claim of one variant (of one kind, when given), or None."""
         for d in self.declarations:
-            if d.claim == claim_id and d.variant in ("", variant):
+            if d.claim == claim_id and d.variant in ("", variant) and kind in (None, d.kind):
                 return d
         return None
 

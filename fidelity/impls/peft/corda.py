@@ -93,6 +93,7 @@ DECLARATIONS = (
         "(span(B) moved 0.026 against a tolerance of 0.001 on the float32 witness); undocumented, and the "
         "authors' code (iboing/CorDA act_aware_utils.py) does the same",
         link="https://github.com/huggingface/peft/blob/v0.21.2/src/peft/tuners/lora/corda.py#L178",
+        signature=r"differs from that of the init from \d+ samples",
     ),
     Declaration(
         claim="corda.calibration-required", kind="deviation", variant="corda",

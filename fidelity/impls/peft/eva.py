@@ -134,11 +134,30 @@ _RHO_BUG = ("found by this suite, no upstream issue yet: initialize_lora_eva_wei
             "single layer rank r ≤ d_in; only rho > 1000 is clamped. Where 2r ≤ d_in the realised rank is r and "
             "α_l/r_l = α/r (measured on the witnesses)")
 
+_RANDOMIZED_PCA = ("PEFT computes the principal components with an incremental randomized PCA (IncrementalPCA with "
+                   "torch.svd_lowrank, q = 2r, 4 subspace iterations, a fixed seed, its first pass in float32) and stops "
+                   "when consecutive estimates agree to cosine similarity tau, as its EvaConfig documents; the paper "
+                   "itself uses an incremental SVD over minibatches. The result is the centred principal subspace up to "
+                   "the randomized SVD's error, not to the rounding of an exact SVD")
+_ALLOWANCE_TEXT = "4·max(d)·eps32·σ_1/gap + 3·c_Ω·ρ^9·σ_1²/(σ_r²−σ_(r+1)²)"
+
+
+def _randomized_pca(claim: str, options: dict | None = None) -> Declaration:
+    """The declared deviation of every EVA subspace claim: PEFT's randomized incremental PCA, within its allowance."""
+    return Declaration(
+        claim=claim, kind="deviation", variant="eva", rationale=_RANDOMIZED_PCA,
+        alternative=Decomposition(options=options, allowance=randomized_pca_allowance, allowance_text=_ALLOWANCE_TEXT),
+        preserves=("eva.zero-init", "eva.identity-at-init"),
+    )
+
+
 DECLARATIONS = (
+    _randomized_pca("eva.whiten", {"whiten": True}),
     Declaration(
         claim="eva.whiten",
         kind="known_bug",
         variant="eva",
+        signature=r"not orthonormal",
         rationale="found by this suite, no upstream issue yet: with whiten=True PEFT divides component i by the "
         "square root of IncrementalPCA.singular_values_, the singular values of every row the PCA has seen over all "
         "passes of the cycled dataloader, not of the calibration data: one batch is fitted twice before convergence, "
@@ -146,8 +165,11 @@ DECLARATIONS = (
         "depends on the dataset size and the number of passes. The span is unaffected (randomized-SVD error only)",
         link=_EVA_PY + "#L474-L476",
     ),
-    Declaration(claim="eva.rho-rank", kind="known_bug", variant="eva", rationale=_RHO_BUG, link=_EVA_PY + "#L366"),
-    Declaration(claim="eva.rho-scaling", kind="known_bug", variant="eva", rationale=_RHO_BUG, link=_EVA_PY + "#L366"),
+    _randomized_pca("eva.rho-rank", {"rho": 2.0, "adjust_scaling_factors": True}),
+    Declaration(claim="eva.rho-rank", kind="known_bug", variant="eva", rationale=_RHO_BUG, link=_EVA_PY + "#L366",
+                signature=r"refuses rho"),
+    Declaration(claim="eva.rho-scaling", kind="known_bug", variant="eva", rationale=_RHO_BUG, link=_EVA_PY + "#L366",
+                signature=r"refuses rho"),
     Declaration(
         claim="eva.calibration-required",
         kind="known_bug",
@@ -157,18 +179,7 @@ DECLARATIONS = (
         "iterates itertools.cycle(dataloader) until every layer converged) instead of raising; the binding stops it "
         "after 50 passes",
         link="https://github.com/huggingface/peft/blob/v0.21.2/src/peft/tuners/lora/eva.py#L407-L410",
+        signature=r"never returns",
     ),
-    Declaration(
-        claim="eva.principal-subspace",
-        kind="deviation",
-        variant="eva",
-        rationale="PEFT computes the principal components with an incremental randomized PCA (IncrementalPCA with "
-        "torch.svd_lowrank, q = 2r, 4 subspace iterations, a fixed seed, its first pass in float32) and stops when "
-        "consecutive estimates agree to cosine similarity tau, as its EvaConfig documents; the paper itself uses an "
-        "incremental SVD over minibatches. The result is the centred principal subspace up to the randomized SVD's "
-        "error, not to the rounding of an exact SVD",
-        alternative=Decomposition(allowance=randomized_pca_allowance,
-                                  allowance_text="4·max(d)·eps32·σ_1/gap + 3·c_Ω·ρ^9·σ_1²/(σ_r²−σ_(r+1)²)"),
-        preserves=("eva.zero-init", "eva.identity-at-init"),
-    ),
+    _randomized_pca("eva.principal-subspace"),
 )

@@ -46,5 +46,6 @@ DECLARATIONS = (
         "('Pass `'olora'` to use OLoRA initialization.') names no paper — no arXiv id, author or year — where it "
         "cites PiSSA, EVA and CorDA",
         link="https://github.com/huggingface/peft/blob/v0.21.2/src/peft/tuners/lora/config.py#L499",
+        signature=r"no arXiv id",
     ),
 )
