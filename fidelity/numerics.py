@@ -29,9 +29,12 @@ def fwd_tolerance(dtype: torch.dtype, n: int, scale: torch.Tensor) -> torch.Tens
 
 
 def margin(error: torch.Tensor, tolerance: torch.Tensor) -> float:
-    """Largest error/tolerance ratio (≤ 1 passes); a zero tolerance counts only an exact zero error."""
+    """Largest error/tolerance ratio (≤ 1 passes); a zero tolerance counts only an exact zero error, and a NaN or
+    infinite error (or tolerance) is an infinite margin, never a pass (NaN compares False with every bound)."""
     error = error.abs().to(torch.float64)
     tolerance = tolerance.to(torch.float64)
+    error = torch.where(torch.isfinite(error) & torch.isfinite(tolerance), error, torch.full_like(error, float("inf")))
     safe = torch.where(tolerance > 0, tolerance, torch.full_like(tolerance, float("inf")))
     ratio = torch.where((tolerance == 0) & (error > 0), torch.full_like(error, float("inf")), error / safe)
+    ratio = torch.where(torch.isnan(ratio), torch.full_like(ratio, float("inf")), ratio)
     return float(ratio.max()) if ratio.numel() else 0.0

@@ -118,9 +118,10 @@ def inference(result: CellResult) -> str:
         if result.alternative is not None and result.alternative.evidence is not None:
             return (f"A known bug inside a declared deviation: the binding departs from the paper on purpose (its "
                     f"alternative property is stated in the declaration), and that alternative fails the way the "
-                    f"declared known bug does ({result.alternative.evidence.observation}). Evidence: "
-                    f"{result.declaration.link}.")
-        return f"A known bug, declared by the binding with its evidence ({result.declaration.link})."
+                    f"declared known bug does ({result.alternative.evidence.observation}). The binding's evidence: "
+                    f"{result.declaration.rationale} ({result.declaration.link}).")
+        return (f"A known bug, declared by the binding with its evidence: {result.declaration.rationale} "
+                f"({result.declaration.link}).")
     if v is Verdict.DEVIATES:
         return "An undeclared departure from the paper: a bug until someone declares a rationale for it."
     if v is Verdict.STALE:

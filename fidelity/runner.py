@@ -129,7 +129,9 @@ class Runner:
         bug = binding.declaration(claim_id, variant, "known_bug")
         alternative, preserved = None, {}
         if run.status is Status.FAILS and deviation is not None:
-            alternative = run_check(deviation.alternative, Subject(binding, spec, check.options), self.profile)
+            # in the claim's option cell, with the alternative's own options on top (e.g. RoAd's other pair layout)
+            options = {**check.options, **deviation.alternative.options}
+            alternative = run_check(deviation.alternative, Subject(binding, spec, options), self.profile)
             preserved = {c: self.run(impl, variant, c).verdict for c in deviation.preserves}
         decision = decide(run.status, deviation or bug, alternative.status if alternative else None, preserved,
                           observation=run.evidence.observation if run.evidence else "",

@@ -50,7 +50,9 @@ class Subject:
         return self.variant.make_config(case, **self.options)
 
     def adapt(self, case: LayerCase) -> LayerCase:
-        """The case in a dtype the implementation computes in (e.g. PEFT's PiSSA refuses float64)."""
+        """The case as the cell's options shape it (VariantSpec.case_for_options), in a dtype the implementation
+        computes in (e.g. PEFT's PiSSA refuses float64)."""
+        case = self.variant.case_for_options(case, self.options)
         dtypes = self.binding.dtypes(self.variant.name)
         return case if case.dtype in dtypes else case.with_(dtype=dtypes[0])
 

@@ -151,11 +151,11 @@ class CalibrationStatistic(Check):
             measured = {"projector_distance": dist, "projector_tolerance": t_sub, "term_error": err,
                         "term_tolerance": tol_term, "term_norm": spectral(against), "condition_WM": ref.condition,
                         "kappa_M": ref.kappa, "rows": float(rows)}
-            if dist > t_sub:
+            if not (dist <= t_sub):
                 raise Violation(f"span of the initial term differs from that of {what}: ‖P̂ − P‖₂ = {dist:.3g} > "
                                 f"{t_sub:.3g} = 4·(max(d)+N)·eps·σ_1/gap of W M{' ×2' if samples > 1 else ''} "
                                 f"[{case}]", measured)
-            if err > tol_term:
+            if not (err <= tol_term):
                 raise Violation(f"initial term differs from {what}: ‖T̂ − T‖₂ = {err:.3g} > {tol_term:.3g} = "
                                 f"‖W‖₂·(t_sub + 4·max(d)·eps·κ(M)) (‖T‖₂ = {measured['term_norm']:.3g}) [{case}]",
                                 measured)
@@ -204,7 +204,7 @@ def weighted_optimality(reading: Reading, subject: Subject, profile) -> Evidence
         if not record.examples and plain - minimum <= 10 * tol:
             raise RuntimeError(f"non-vacuity: on the witness the plain SVD's crop misses the weighted minimum by only "
                                f"{plain - minimum:.3g}; the check cannot tell them apart [{case}]")
-        if abs(error - minimum) > tol:
+        if not (abs(error - minimum) <= tol):
             raise Violation(f"‖(W − T̂) M‖_F = {error:.6g}, the weighted Eckart–Young minimum (Σ_(i>r) σ_i(W M)²)^½ is "
                             f"{minimum:.6g} (excess {error - minimum:.3g} > {tol:.3g}; the plain SVD's crop gives "
                             f"{plain:.6g}), M = {reading.text} [{case}]", measured)

@@ -19,16 +19,27 @@ class Citation(Check):
     kind = "citation"
     topic = "citation"
 
-    def __init__(self, paper: str, options: dict | None = None):
+    def __init__(self, paper: str, identifier: str = "", venue: str = "", options: dict | None = None):
         super().__init__(options)
         self.paper = paper
+        # another identifier of the same paper (e.g. its OpenReview id) required in place of the arXiv id: only as the
+        # alternative property of a declared deviation of citation style
+        self.identifier, self.venue = identifier, venue
 
     def __repr__(self) -> str:
-        return f"Citation(paper={self.paper!r}, options={self.options})"
+        other = f", identifier={self.identifier!r} ({self.venue})" if self.identifier else ""
+        return f"Citation(paper={self.paper!r}{other}, options={self.options})"
 
     def run(self, subject: Subject, profile) -> Evidence:
         paper = load_paper(self.paper)
         text = subject.binding.citation_text(subject.variant.name, self.options) or ""
+        if self.identifier:
+            if self.identifier in text:
+                return Evidence(passed=True, observation=f"cites {paper.short_name} by its {self.venue} identifier "
+                                f"{self.identifier}", examples=1, token="CITATION-CORRECT")
+            v = Violation(f"the implementation's text does not name {self.venue} {self.identifier}")
+            v.token = "NO_REFERENCE"
+            raise v
         ids = sorted(set(_ARXIV.findall(text)))
         surname = re.search(rf"\b{re.escape(paper.first_author_surname)}\b", text) is not None
         year = re.search(rf"\b{paper.year}\b", text) is not None

@@ -63,7 +63,7 @@ class Confinement(Check):
                 raise RuntimeError(f"non-vacuity guard: ‖M‖₂ = {size:.3g} is not far above the bound {bound:.3g} "
                                    f"[{case}]")
             if self.confined:
-                if max(e_out, e_in) > bound:
+                if not (e_out <= bound and e_in <= bound):  # NaN-safe
                     raise Violation(f"the update leaks out of the frozen subspaces: ‖(I−UUᵀ)M‖₂ = {e_out:.3g}, "
                                     f"‖M(I−VVᵀ)‖₂ = {e_in:.3g}, bound {bound:.3g} (‖M‖₂ = {size:.3g}) [{case}]",
                                     measured)

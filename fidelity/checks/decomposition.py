@@ -75,7 +75,7 @@ class Decomposition(Check):
                 seen["approx"] |= bool(declared)
                 dist, far = subspace_distance(c.estimate, c.truth), subspace_distance(c.estimate, c.wrong)
                 measured.update({f"{c.name}_distance": dist, f"{c.name}_tolerance": tol, f"{c.name}_to_wrong": far})
-                if dist > tol:
+                if not (dist <= tol):
                     raise Violation(f"{c.name}: ‖P̂ − P‖₂ = {dist:.3g} > {tol:.3g} "
                                     f"({'declared T-approx' if declared else '4·max(d)·eps·σ_1/gap'}) [{case}]",
                                     measured)
@@ -88,7 +88,7 @@ class Decomposition(Check):
                     err = float((gram - torch.eye(gram.shape[0], dtype=torch.float64)).abs().max())
                     tol_orth = 4 * max(case.d_in, case.d_out) * eps(case.torch_dtype)
                     measured.update({f"{c.name}_orthonormality": err, f"{c.name}_orthonormality_tolerance": tol_orth})
-                    if err > tol_orth:
+                    if not (err <= tol_orth):
                         raise Violation(f"{c.name}: the basis is not orthonormal, ‖QᵀQ − I‖_max = {err:.3g} > "
                                         f"{tol_orth:.3g} (4·max(d)·eps) [{case}]", measured)
                     worst = max(worst, err / tol_orth)

@@ -8,6 +8,8 @@ in this field are invisible at init, so this runs after moving every trainable t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from fidelity.cases import inputs
@@ -20,8 +22,20 @@ class Formula(Check):
     kind = "formula"
     topic = "forward"
 
+    def __init__(self, reading=None, reading_text: str = "", options: dict | None = None):
+        super().__init__(options)
+        # (state, config) -> (W_eff, |W_eff|) of another stated reading, in place of the variant's own formula: only as
+        # the alternative property of a declared deviation (e.g. AdaLoRA's official α/(r + 1e-5) scale)
+        self.reading, self.reading_text = reading, reading_text
+
+    def __repr__(self) -> str:
+        parts = ([f"reading={self.reading_text!r}"] if self.reading else []) + ([str(self.options)] if self.options else [])
+        return f"Formula({', '.join(parts)})"
+
     def run(self, subject: Subject, profile) -> Evidence:
         spec = subject.variant
+        if self.reading is not None:
+            spec = replace(spec, effective_weight=self.reading)
 
         def prop(case, record):
             config = subject.config(case)
@@ -62,7 +76,8 @@ class Formula(Check):
 
         return run_property(
             prop, profile, subject,
-            observation=lambda rec: f"output, effective weight and bias equal the float64 formula at random "
+            observation=lambda rec: f"output, effective weight and bias equal the float64 formula"
+            f"{' (' + self.reading_text + ')' if self.reading else ''} at random "
             f"trainable values in all {rec.examples} examples; worst margin {rec.worst:.2g} of the tolerance "
             f"2(n+2)·eps(dtype)·scale (worst case: {rec.worst_case})",
         )

@@ -3,8 +3,9 @@
 At a random non-degenerate state (claim-kinds.md §1.4), each trainable role is perturbed entry by entry by 10 % of
 its own size, δ = ±0.1 (|p| + 0.01 rms(p) + 1e-3) with random signs (never a near-zero draw): as a whole, then slice by slice (each coordinate of a vector, each row and each column of a
 matrix; at most SLICES per axis, the first and the last always among them, the rest drawn from the case's seed).
-Each perturbation must move some output entry by more than INFLUENCE × that entry's T-fwd rounding bound
-2(n+2)·eps·scale (an unused part moves nothing, or only by rounding, ≤ 1×). History C.14: a probe
+Each perturbation must move some output entry, on a random batch and the probe rows I_{d_in}, by more than
+INFLUENCE × that entry's T-fwd rounding bound 2(n+2)·eps·scale (an unused part moves nothing, or only by rounding,
+≤ 1×). History C.14: a probe
 that perturbed one known parameter name missed an adapter whose only trainable it did not recognise; a gain read
 through a wrong slice (a part of the vector unused) passes every whole-tensor test.
 """
@@ -46,7 +47,10 @@ class Influence(Check):
             config = subject.config(case)
             layer, weight, bias = subject.build(case, config)
             state = randomize(subject, case, layer, weight, config)
-            x = inputs(case)
+            # The random batch plus the probe rows I_{d_in} (claim-kinds.md §1.3): a slice that acts on one input or
+            # output feature (an IA3 gain entry) then moves some output by a size set by W, not by how close one
+            # Gaussian x_j fell to 0 (with one random row, used IA3 gain entries measured 0.45× the bound)
+            x = torch.cat([inputs(case), torch.eye(case.d_in, dtype=case.torch_dtype)])
             _, y_abs, _, _ = reference_output(spec, state, config, x.to(torch.float64), bias64(bias, case))
             tol = fwd_tolerance(case.torch_dtype, spec.inner_length(case), y_abs)
             with torch.no_grad():

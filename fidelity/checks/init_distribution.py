@@ -29,6 +29,8 @@ def _standardise(family: str, values: torch.Tensor) -> torch.Tensor:
         return values / values.pow(2).mean().sqrt()
     if family == "kaiming_uniform":  # kaiming_uniform_(a=√5) on (rows, fan_in) is U(−1/√fan_in, 1/√fan_in)
         return values * math.sqrt(values.shape[1])
+    if family == "kaiming_uniform_a0":  # kaiming_uniform_ at its defaults (a = 0, gain √2): U(−√(6/fan_in), √(6/fan_in))
+        return values * math.sqrt(values.shape[1] / 6.0)
     if family == "gaussian_1e-5":  # LoRA-XS's R: normal_(0, std=1e-5) in the authors' code, fully specified
         return values / 1e-5
     raise ValueError(f"unknown init family {family!r}")
@@ -38,6 +40,9 @@ def _standardise(family: str, values: torch.Tensor) -> torch.Tensor:
 FAMILIES = {
     "gaussian": ("N(0, σ) with σ fitted", normal_cdf(1.0), "U(−√3σ, √3σ)", uniform_cdf(math.sqrt(3.0))),
     "kaiming_uniform": ("U(−1/√d_in, 1/√d_in)", uniform_cdf(1.0), "N(0, 1/√(3 d_in))", normal_cdf(1 / math.sqrt(3.0))),
+    # torch.nn.init.kaiming_uniform_ with its default a = 0 (He et al. 2015's ReLU gain √2), e.g. VeRA's shared A, B
+    "kaiming_uniform_a0": ("U(−√(6/fan_in), √(6/fan_in))", uniform_cdf(1.0), "N(0, √(2/fan_in))",
+                           normal_cdf(1 / math.sqrt(3.0))),
     "gaussian_1e-5": ("N(0, 1e-5)", normal_cdf(1.0), "U(−√3·1e-5, √3·1e-5)", uniform_cdf(math.sqrt(3.0))),
 }
 

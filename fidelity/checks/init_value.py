@@ -7,6 +7,10 @@ implementation's dtype). On an uneven weight (rows and columns on different scal
 axis, or a scalar norm broadcast, is orders of magnitude off. `contrast` names the rival reading; where it has the
 same shape it must be far from the paper's value on the case, else the check reports an error (cannot tell them
 apart) rather than a pass.
+
+`staged` names the dtype in which an implementation may create a hyper-parameter constant before casting it to the
+layer's dtype (peft.md §5: PEFT fills VeRA's d_initial into a float32 tensor, so 0.1 is realised as 0.10000000149 in a
+float64 layer): the tolerance's eps is then the coarser of that dtype's and the case's. Default: none.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Callable
 import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
-from fidelity.numerics import fwd_tolerance, margin
+from fidelity.numerics import DTYPES, fwd_tolerance, margin
 
 
 class InitValue(Check):
@@ -24,10 +28,11 @@ class InitValue(Check):
     topic = "init"
 
     def __init__(self, role: str, expected: Callable, text: str, contrast: Callable | None = None,
-                 contrast_text: str = "", options: dict | None = None):
+                 contrast_text: str = "", options: dict | None = None, staged: str = ""):
         super().__init__(options)
         self.role, self.expected, self.text = role, expected, text
         self.contrast, self.contrast_text = contrast, contrast_text
+        self.staged = staged  # "" or the dtype a hyper-parameter constant may be created in before the cast
 
     def __repr__(self) -> str:
         return f"InitValue(role={self.role!r}, {self.text!r}{', ' + str(self.options) if self.options else ''})"
@@ -44,7 +49,10 @@ class InitValue(Check):
             if tuple(value.shape) != tuple(want.shape):
                 raise Violation(f"'{self.role}' has shape {tuple(value.shape)} at init; {self.text} has shape "
                                 f"{tuple(want.shape)} [{case}]", measured)
-            tol = fwd_tolerance(case.torch_dtype, max(case.d_in, case.d_out), want.abs())
+            dtype = case.torch_dtype
+            if self.staged and torch.finfo(DTYPES[self.staged]).eps > torch.finfo(dtype).eps:
+                dtype = DTYPES[self.staged]  # a constant created in a coarser dtype carries that dtype's rounding
+            tol = fwd_tolerance(dtype, max(case.d_in, case.d_out), want.abs())
             m = margin(value - want, tol)
             measured.update({"max_abs_err": float((value - want).abs().max()), "margin": m})
             if m > 1.0:

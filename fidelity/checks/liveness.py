@@ -4,6 +4,10 @@ roles that are dead only because of the zero side come alive after one SGD step.
 Recipe (claim-kinds.md §1.6): L = Σ G ⊙ y'(x) for a fixed random G. A role is dead when its gradient is
 None or exactly zero, live when ‖grad‖_F > 100 · eps · ‖G‖_F ‖x‖_F · max(1, ‖W‖₂); anything in between is
 reported as an error of the check, never guessed. Base parameters must receive no gradient at all.
+
+Step 1 backpropagates a fresh G: with the same linear loss, a normalised factor stepped off zero (DeLoRA's B under a
+B = 0 init, whose columns enter only through b_i/‖b_i‖) lands exactly on that loss's stationary direction, and its
+gradient vanishes for that one loss rather than because the parameter is unused.
 """
 
 from __future__ import annotations
@@ -45,9 +49,20 @@ class Liveness(Check):
     kind = "liveness"
     topic = "init"
 
+    def __init__(self, live: frozenset[str] | None = None, options: dict | None = None):
+        super().__init__(options)
+        # the roles claimed live at step 0; None: the spec's live_at_step0. Another set states an implementation's
+        # declared alternative pattern (PEFT's DeLoRA: B = 0 leaves A and λ dead where the paper's init has all live)
+        self.live = None if live is None else frozenset(live)
+
+    def __repr__(self) -> str:
+        extra = [f"live={sorted(self.live)}"] if self.live is not None else []
+        return f"Liveness({', '.join(extra + ([str(self.options)] if self.options else []))})"
+
     def run(self, subject: Subject, profile) -> Evidence:
         spec = subject.variant
         roles = [r.name for r in spec.roles]
+        live_at_step0 = spec.live_at_step0 if self.live is None else self.live
 
         def prop(case, record):
             layer, weight, _ = subject.build(case)
@@ -56,14 +71,17 @@ class Liveness(Check):
             live_floor = 100 * eps(case.torch_dtype) * float(g.norm() * x.to(torch.float64).norm()) * max(
                 1.0, float(torch.linalg.matrix_norm(weight.to(torch.float64), ord=2)))
             pattern, measured = _gradient_pattern(layer, x, g, live_floor, case, step=0)
-            expected = {r: ("live" if r in spec.live_at_step0 else "dead") for r in roles}
+            expected = {r: ("live" if r in live_at_step0 else "dead") for r in roles}
             if pattern != expected:
                 raise Violation(f"step-0 gradient pattern {pattern} differs from the claimed {expected} [{case}]",
                                 measured)
             with torch.no_grad():  # one SGD step of unit size on the live roles moves the zero side off zero
-                for name in spec.live_at_step0:
+                for name in live_at_step0:
                     grad = layer.roles[name].grad
                     layer.roles[name].sub_(grad / grad.norm())
+            g = torch.randn(case.rows, case.d_out, generator=case.generator(stream=9), dtype=torch.float64)
+            live_floor = 100 * eps(case.torch_dtype) * float(g.norm() * x.to(torch.float64).norm()) * max(
+                1.0, float(torch.linalg.matrix_norm(weight.to(torch.float64), ord=2)))
             pattern, more = _gradient_pattern(layer, x, g, live_floor, case, step=1)
             measured.update(more)
             if any(p != "live" for p in pattern.values()):
@@ -71,8 +89,8 @@ class Liveness(Check):
                                 f"is {pattern} [{case}]", measured)
             record.add(case, 0.0, measured)
 
-        live = ", ".join(sorted(spec.live_at_step0)) or "none"
-        dead = ", ".join(sorted(r for r in roles if r not in spec.live_at_step0)) or "none"
+        live = ", ".join(sorted(live_at_step0)) or "none"
+        dead = ", ".join(sorted(r for r in roles if r not in live_at_step0)) or "none"
         return run_property(
             prop,
             profile,

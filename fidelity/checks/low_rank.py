@@ -41,7 +41,7 @@ class LowRank(Check):
                 2 * fwd_tolerance(case.torch_dtype, spec.inner_length(case), w_abs + b64)))
             excess = float(sv[rank]) if rank < len(sv) else 0.0
             measured = {"sigma_1": float(sv[0]), "sigma_rank_plus_1": excess, "rounding_bound": bound}
-            if excess > bound:
+            if not (excess <= bound):
                 raise Violation(f"the update has rank > {rank}: σ_{rank + 1} = {excess:.3g} exceeds the rounding "
                                 f"bound {bound:.3g} [{case}]", measured)
             if float(sv[0]) <= 10 * bound:

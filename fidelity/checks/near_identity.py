@@ -69,7 +69,7 @@ class NearIdentity(Check):
                                 f"{float(tol.norm()):.3g} [{case}]", measured)
             if not visible:
                 hidden[case.dtype] = hidden.get(case.dtype, 0) + 1
-            if ratio > 1.0:
+            if not (ratio <= 1.0):
                 row = int((size / allowed).argmax())
                 raise Violation(f"at init ‖Δy‖ = {float(size[row]):.3g} on input row {row} exceeds the declared bound "
                                 f"{self.bound_text} = {float(bound[row]):.3g} ({ratio:.3g}× with rounding) [{case}]",

@@ -7,6 +7,11 @@ at most the T-fwd bound of W_eff) moves a norm by at most measure(E), so the pas
 measure(∆W) ≤ bound · (1 + 2(n+2)·eps) + measure(T-fwd bound). Where `aligned` gives a state at which the paper's bound
 is attained (e.g. all of DeLoRA's rank-one terms pointing the same way), the check also reports measure/bound there:
 1 shows the bound is tight and the check measures the paper's quantity.
+
+With `from_base=True` the update is measured against the live base weight the adapter adds to (read back from the
+module) instead of the original W: for an init that rewrites the base (DeLoRA's Eq. 9 subtracts a frozen copy of the
+initial update from W), the paper bounds the adapter's own term W_eff − W_res, not the distance to the original W.
+For adapters that leave the base alone the two are the same.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ class NormBound(Check):
     topic = "forward"
 
     def __init__(self, measure: Callable, bound: Callable, text: str, aligned: Callable | None = None,
-                 options: dict | None = None):
+                 options: dict | None = None, from_base: bool = False):
         super().__init__(options)
         self.measure, self.bound, self.text, self.aligned = measure, bound, text, aligned
+        self.from_base = from_base  # measure W_eff − (live base weight) rather than W_eff − (original W)
 
     def __repr__(self) -> str:
         return f"NormBound({self.text!r}{', ' + str(self.options) if self.options else ''})"
@@ -43,7 +49,8 @@ class NormBound(Check):
             _, w_abs = spec.effective_weight(state, config)
             b_abs = bias64(bias, case).abs()
             rounding = 2 * fwd_tolerance(case.torch_dtype, spec.inner_length(case), w_abs + b_abs[:, None])
-            q, b = self.measure(w_eff - w64, state, w64, config), self.bound(state, w64, config)
+            update = w_eff - (state["weight"] if self.from_base else w64)
+            q, b = self.measure(update, state, w64, config), self.bound(state, w64, config)
             allowed = 1 + fwd_k(spec.inner_length(case)) * eps(case.torch_dtype) + \
                 self.measure(rounding, state, w64, config) / b
             return q / b, allowed
@@ -54,14 +61,14 @@ class NormBound(Check):
             state = randomize(subject, case, layer, weight, config)
             q, allowed = ratio(case, config, layer, weight, bias)
             measured = {"measure_over_bound": q, "allowed": allowed}
-            if q > allowed:
+            if not (q <= allowed):
                 raise Violation(f"{self.text} fails: the measured norm is {q:.6g}× the bound (allowed {allowed:.6g} "
                                 f"with rounding) [{case}]", measured)
             if self.aligned is not None:
                 set_state(layer, self.aligned(case, state, weight.to(torch.float64), config))
                 q_aligned, allowed = ratio(case, config, layer, weight, bias)
                 measured["aligned_measure_over_bound"] = q_aligned
-                if q_aligned > allowed:
+                if not (q_aligned <= allowed):
                     raise Violation(f"{self.text} fails at the aligned state: the measured norm is {q_aligned:.6g}× "
                                     f"the bound [{case}]", measured)
             record.add(case, q, measured)

@@ -62,10 +62,10 @@ class Optimality(Check):
             if r < len(sigma) and next_best - optimum <= 10 * tol:
                 raise RuntimeError(f"non-vacuity: the next-best SVD crop is only {next_best - optimum:.3g} worse than "
                                    f"the optimum; the check cannot tell them apart [{case}]")
-            if rank_excess > tol:
+            if not (rank_excess <= tol):
                 raise Violation(f"the initial term has rank > r: σ_(r+1) = {rank_excess:.3g} > {tol:.3g} [{case}]",
                                 measured)
-            if abs(error - optimum) > tol:
+            if not (abs(error - optimum) <= tol):
                 raise Violation(f"‖W − initial term‖_F = {error:.6g}, the Eckart–Young minimum is {optimum:.6g} "
                                 f"(excess {error - optimum:.3g} > {tol:.3g} = 4·max(d)·eps·σ_1·√min(d)) [{case}]",
                                 measured)

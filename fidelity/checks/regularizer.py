@@ -43,7 +43,7 @@ class Regularizer(Check):
             if paper <= 10 * tol:
                 raise RuntimeError(f"non-vacuity guard: the paper's regulariser is {paper:.3g} at this random state, "
                                    f"not far above the rounding {tol:.3g} [{case}]")
-            if abs(value - paper) > tol:
+            if not (abs(value - paper) <= tol):
                 raise Violation(f"the regularisation term added to the loss is {value:.6g}, the paper's formula gives "
                                 f"{paper:.6g} (ratio {value / paper:.4g}; tolerance {tol:.2g}) [{case}]", measured)
             record.add(case, abs(value - paper) / tol, measured)

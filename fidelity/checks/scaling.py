@@ -76,8 +76,8 @@ class Scaling(Check):
                 measured[f"{label}s_measured"], measured[f"{label}s_claimed"] = s_hat, s_claimed
                 m = abs(s_hat - s_claimed) / tol if tol else float("inf")
                 worst = max(worst, m)
-                if m > 1.0:
-                    raise Violation(f"measured scale {s_hat:.6g} ≠ claimed {self.law_text} = {s_claimed:.6g} at "
+                if not (m <= 1.0):
+                    raise Violation(f"measured scale {s_hat:.10g} ≠ claimed {self.law_text} = {s_claimed:.10g} at "
                                     f"alpha={point_case.alpha:g}, {spec.rank_field}={getattr(point_case, spec.rank_field)}"
                                     f" (tolerance {tol:.2g}) [{point_case}]", measured)
             record.add(case, worst, measured)
@@ -143,7 +143,7 @@ class InitScaling(Check):
                 err = float((state["weight"] - first_res).abs().max())
                 measured[f"{label}_W_res_change"] = err
                 worst = max(worst, err / (2 * tol))
-                if err > 2 * tol:
+                if not (err <= 2 * tol):
                     raise Violation(f"W_res depends on alpha: at alpha={alpha:g} it differs from its value at alpha="
                                     f"{case.r / 2:g} by {err:.3g} (tolerance {2 * tol:.3g}) [{point}]", measured)
             record.add(case, worst, measured)

@@ -40,7 +40,7 @@ class Sharing(Check):
             first, second = layers
             measured = {}
             for role in self.shared:
-                diff = float((first.buffers[role].to(torch.float64) - second.buffers[role].to(torch.float64)).abs().max())
+                diff = float((first.buffers[role].detach().double() - second.buffers[role].detach().double()).abs().max())
                 measured[f"max_abs_diff_{role}"] = diff
                 if not torch.equal(first.buffers[role], second.buffers[role]):
                     raise Violation(f"the frozen '{role}' of two adapted layers differ (by up to {diff:.3g}): each layer "

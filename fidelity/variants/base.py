@@ -59,6 +59,10 @@ class VariantSpec:
     witness: LayerCase = PAPER_WITNESS  # the paper's own settings, run first by every property
     extra_witnesses: tuple[LayerCase, ...] = ()  # further deterministic examples (e.g. a non-default coeff)
     cases: Callable[[], st.SearchStrategy[LayerCase]] = layer_cases
+    # (case, options) -> the case a claim's options imply, for options that change the shapes of the roles (RoAd's
+    # road_1 / road_2 / road_4 set how many angles and magnitudes a layer trains); every case a check runs, witnesses
+    # included, passes through it (Subject.adapt). The identity for variants whose options leave the shapes alone
+    case_for_options: Callable[[LayerCase, dict], LayerCase] = lambda case, options: case
     rank_field: str = "r"  # the LayerCase field that is the rank of `scaled_delta` (padded by K07)
     pad_rank: Callable[[State, int], State] | None = None  # same update at a larger rank, or None
     max_rank: Callable[[LayerCase], int] = lambda case: 1 << 30  # the largest rank the variant accepts
