@@ -63,6 +63,11 @@ class ReferenceBinding(Binding):
             return f"the reference implementations do not include {variant!r} yet"
         return None
 
+    def dtypes(self, variant: str) -> tuple[str, ...]:
+        """float64 first; float32; and bfloat16, which the checks draw only where the claim is structural (the
+        trainable set), since the reference modules are plain torch in the base weight's dtype."""
+        return ("float64", "float32", "bfloat16")
+
     def build(self, variant, weight, bias, config, calibration=None) -> AdaptedLayer:
         base = fresh_linear(weight, bias)
         frozen_copy = copy.deepcopy(base)
