@@ -173,6 +173,14 @@ def reference_output(spec, state, config, x64: torch.Tensor, b64: torch.Tensor):
     return x64 @ w_ref.T + b_ref, x64.abs() @ w_abs.T + b_abs, (w_ref, w_abs), (b_ref, b_abs)
 
 
+def build_randomized(subject: Subject, case: LayerCase):
+    """Build the adapted layer and move its trainables to a random non-degenerate state (§1.4), the first step of
+    every check at random parameters: (config, layer, W, b, realised state)."""
+    config = subject.config(case)
+    layer, weight, bias = subject.build(case, config)
+    return config, layer, weight, bias, randomize(subject, case, layer, weight, config)
+
+
 def effective_weight(layer, case: LayerCase) -> tuple[torch.Tensor, torch.Tensor]:
     """The probe of claim-kinds.md §1.3: b_eff = f(0), W_effᵀ = f(I) − f(0), computed in the layer's dtype."""
     with torch.no_grad():

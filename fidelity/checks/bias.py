@@ -15,7 +15,7 @@ from typing import Callable
 
 import torch
 
-from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, effective_weight, randomize,
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, effective_weight,
                                   run_property)
 from fidelity.numerics import fwd_tolerance, margin
 
@@ -37,9 +37,7 @@ class Bias(Check):
 
         def prop(case, record):
             case = case.with_(bias=True)
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             b64 = bias64(bias, case)
             b_ref, b_abs = spec.effective_bias(state, config, b64)
             rival = self.contrast(state, config, b64)

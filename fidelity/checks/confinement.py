@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from fidelity.checks.base import Check, Evidence, Subject, Violation, effective_weight, randomize, run_property
+from fidelity.checks.base import Check, Evidence, Subject, Violation, build_randomized, effective_weight, run_property
 from fidelity.numerics import fwd_tolerance
 
 
@@ -41,9 +41,7 @@ class Confinement(Check):
         spec = subject.variant
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             if "basis_out" in state:
                 u, vh = state["basis_out"], state["basis_in"]
             else:

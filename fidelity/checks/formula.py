@@ -13,7 +13,7 @@ from dataclasses import replace
 import torch
 
 from fidelity.cases import inputs
-from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, effective_weight, randomize,
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, effective_weight,
                                   reference_output, run_property)
 from fidelity.numerics import fwd_k, fwd_tolerance, margin
 
@@ -38,9 +38,7 @@ class Formula(Check):
             spec = replace(spec, effective_weight=self.reading)
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             x = inputs(case)
             x64, w64, b64 = x.to(torch.float64), weight.to(torch.float64), bias64(bias, case)
             y_ref, y_abs, (w_ref, w_abs), (b_ref, b_abs) = reference_output(spec, state, config, x64, b64)

@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 
 from fidelity.cases import inputs
-from fidelity.checks.base import Check, Evidence, Subject, Violation, bias64, randomize, run_property
+from fidelity.checks.base import Check, Evidence, Subject, Violation, bias64, build_randomized, run_property
 from fidelity.numerics import fwd_tolerance, margin
 
 
@@ -57,9 +57,7 @@ class GradientPath(Check):
         spec = subject.variant
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             roles = list(layer.roles)
             x = inputs(case)
             x64, b64 = x.to(torch.float64), bias64(bias, case)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from fidelity.cases import inputs
-from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, randomize, reference_output,
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, reference_output,
                                   run_property, set_state)
 from fidelity.numerics import fwd_tolerance, margin
 
@@ -44,9 +44,7 @@ class Influence(Check):
         spec = subject.variant
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             # The random batch plus the probe rows I_{d_in} (claim-kinds.md §1.3): a slice that acts on one input or
             # output feature (an IA3 gain entry) then moves some output by a size set by W, not by how close one
             # Gaussian x_j fell to 0 (with one random row, used IA3 gain entries measured 0.45× the bound)

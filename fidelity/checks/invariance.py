@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 
 from fidelity.cases import inputs
-from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, randomize, reference_output,
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, reference_output,
                                   run_property, set_state)
 from fidelity.numerics import fwd_tolerance, margin
 
@@ -40,9 +40,7 @@ class Invariance(Check):
                 return layer(x).to(torch.float64)
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             trainables = {k: state[k] for k in layer.roles}
             x = inputs(case)
             x64, b64 = x.to(torch.float64), bias64(bias, case)

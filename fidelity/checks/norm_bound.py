@@ -20,7 +20,7 @@ from typing import Callable
 
 import torch
 
-from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, effective_weight, randomize,
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, effective_weight,
                                   realised_state, run_property, set_state)
 from fidelity.numerics import eps, fwd_k, fwd_tolerance
 
@@ -56,9 +56,7 @@ class NormBound(Check):
             return q / b, allowed
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             q, allowed = ratio(case, config, layer, weight, bias)
             measured = {"measure_over_bound": q, "allowed": allowed}
             if not (q <= allowed):

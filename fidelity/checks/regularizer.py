@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from fidelity.checks.base import Check, Evidence, Subject, Violation, randomize, run_property
+from fidelity.checks.base import Check, Evidence, Subject, Violation, build_randomized, run_property
 from fidelity.impls.base import NotProvided
 from fidelity.numerics import fwd_tolerance
 
@@ -30,9 +30,7 @@ class Regularizer(Check):
             raise NotProvided(f"{subject.binding.label} adds no regularisation term for {spec.name}")
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, _ = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, _, state = build_randomized(subject, case)
             value = float(layer.regularizer().detach().to(torch.float64))
             paper, scale = spec.regularizer(state, config)
             paper, scale = float(paper), float(scale)

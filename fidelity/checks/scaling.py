@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 
 from fidelity.cases import inputs
-from fidelity.checks.base import (Check, Evidence, Subject, Violation, randomize, realised_state, run_property,
+from fidelity.checks.base import (Check, Evidence, Subject, Violation, build_randomized, realised_state, run_property,
                                   set_state)
 from fidelity.numerics import eps, fwd_tolerance
 
@@ -57,9 +57,7 @@ class Scaling(Check):
 
         def prop(case, record):
             measured, worst = {}, 0.0
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             set_state(layer, spec.isolate_scaled(state))
             trained = {k: v for k, v in realised_state(layer).items() if k in layer.roles}
             points = [("", case, None), ("2alpha_", case.with_(alpha=2 * case.alpha), trained)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from fidelity.cases import inputs
-from fidelity.checks.base import Check, Evidence, Subject, Violation, randomize, run_property, set_state
+from fidelity.checks.base import Check, Evidence, Subject, Violation, build_randomized, run_property, set_state
 from fidelity.numerics import fwd_tolerance, margin
 
 
@@ -23,9 +23,7 @@ class SignInvariance(Check):
         spec = subject.variant
 
         def prop(case, record):
-            config = subject.config(case)
-            layer, weight, bias = subject.build(case, config)
-            state = randomize(subject, case, layer, weight, config)
+            config, layer, weight, bias, state = build_randomized(subject, case)
             x = inputs(case)
             with torch.no_grad():
                 y = layer(x).to(torch.float64)
