@@ -63,11 +63,15 @@ class CellResult:
         ev = self.run.evidence
         detail = ev.observation if ev else self.run.error.strip().splitlines()[-1] if self.run.error else ""
         known = " (known bug)" if self.known_bug else ""
-        return f"{self.test_id}: {self.verdict.value}{known} [{self.seconds:.1f}s] {detail}"
+        examples = f"{ev.examples} ex, " if ev else ""
+        return f"{self.test_id}: {self.verdict.value}{known} [{examples}{self.seconds:.1f}s] {detail}"
 
 
 def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
     """Run one check on one subject; classify N/A, failure (Violation) and error (anything else)."""
+    failure = subject.binding.broken()
+    if failure:
+        return CheckRun(Status.ERROR, error=failure)
     why_not = subject.binding.unavailable() or subject.binding.provides(subject.variant.name, check.options)
     if why_not:
         return CheckRun(Status.NOT_APPLICABLE, error=why_not)

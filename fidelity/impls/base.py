@@ -7,6 +7,7 @@ and declares where it departs from a paper on purpose (or by a known bug).
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 import re
 from dataclasses import dataclass, field
@@ -114,14 +115,31 @@ class Binding:
 
     name: str = "?"
     declarations: tuple[Declaration, ...] = ()
+    # a TOML file of further declarations, kept in the implementation's own repository (fidelity/impls/declarations_file.py)
+    declarations_file: str | Path | None = None
 
     @property
     def label(self) -> str:
         """Name and version as shown in reviews, e.g. `peft 0.21.2`."""
         return self.name
 
+    @property
+    def version(self) -> str:
+        """The implementation's version for the results file: by default that of the distribution the binding's
+        package comes from ("" when it is not installed as one)."""
+        try:
+            return importlib.metadata.version(type(self).__module__.split(".")[0])
+        except importlib.metadata.PackageNotFoundError:
+            return ""
+
     def unavailable(self) -> str | None:
-        """Why this implementation cannot run here (e.g. not installed, with the install hint), or None."""
+        """Why this implementation cannot run here (e.g. not installed, with the install hint), or None: its cells
+        are N/A with that reason."""
+        return None
+
+    def broken(self) -> str | None:
+        """Why this implementation failed to load (an import error, a bad declarations file), or None: its cells are
+        ERROR with that reason, and the other implementations still run."""
         return None
 
     def provides(self, variant: str, options: dict) -> str | None:

@@ -82,6 +82,13 @@ class PeftBinding(Binding):
         except importlib.metadata.PackageNotFoundError:
             return "peft (not installed)"
 
+    @property
+    def version(self) -> str:
+        try:
+            return importlib.metadata.version("peft")
+        except importlib.metadata.PackageNotFoundError:
+            return ""
+
     def unavailable(self) -> str | None:
         return None if importlib.util.find_spec("peft") else INSTALL_HINT
 
