@@ -1,10 +1,12 @@
 """`python -m fidelity.report <variant>|all`: run a variant's cells on every implementation, write its review.
 
-Prints one line per cell as it completes, renders `reviews/<variant>.md` with Jinja (Style R, see
-../shared/spec/review-format.md), writes it atomically, prints its path. `--check` writes nothing and exits
-non-zero when a committed review differs from what the code produces now. Exit status: 0 when every cell is
-MATCHES, DEVIATES-OK, a declared known bug or N/A; 1 when any is an undeclared DEVIATES, STALE or ERROR;
-2 on bad input (unknown variant or implementation, a malformed paper record, an unreadable paper).
+Prints one line per cell as it completes (verdict, hypothesis examples run, seconds) and a summary at the end,
+renders `reviews/<variant>.md` with Jinja (Style R, see ../shared/spec/review-format.md) and writes it atomically;
+`all` also writes `reviews/index.md` (one verdict matrix per paper) and `reviews/results.json` (fidelity/results.py).
+`--check` writes nothing and exits non-zero, printing a diff, when a committed file differs from what the code
+produces now. Exit status: 0 when every cell is MATCHES, DEVIATES-OK, a declared known bug or N/A; 1 when any is an
+undeclared DEVIATES, STALE or ERROR, or a declaration matches no cell; 2 on bad input (unknown variant or
+implementation, a malformed paper record, an unreadable paper).
 """
 
 from __future__ import annotations
@@ -246,45 +248,90 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _compare(path: Path, text: str) -> bool:
+    """--check: print a unified diff and return False when the committed file differs from `text`."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if old == text:
+        return True
+    sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), text.splitlines(True), str(path), "now"))
+    return False
+
+
+def summary(results: list[CellResult], problems: list[str]) -> tuple[str, bool]:
+    """The end-of-run summary and whether the run failed (an undeclared DEVIATES, a STALE, an ERROR, or a
+    declaration that matches no cell)."""
+    from fidelity.results import ORDER, outcome
+
+    counts = {o: sum(outcome(r) == o for r in results) for o in ORDER}
+    bad = [r for r in results if r.verdict in (Verdict.STALE, Verdict.ERROR)
+           or (r.verdict is Verdict.DEVIATES and not r.known_bug)]
+    lines = [f"{len(results)} cells: " + ", ".join(f"{n} {o}" for o, n in counts.items() if n)]
+    lines += [f"  needs attention: {r.test_id}: {r.verdict.value}" for r in bad]
+    lines += [f"  declaration error: {p}" for p in problems]
+    return "\n".join(lines), bool(bad or problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     from fidelity.impls import UnknownImplementation, all_bindings, get_binding
+    from fidelity.impls.declarations_file import problems as declaration_problems
+    from fidelity.results import document, to_json
     from fidelity.variants import UnknownVariant, all_variants, get_variant
 
     parser = argparse.ArgumentParser(prog="python -m fidelity.report", description=__doc__.splitlines()[0])
-    parser.add_argument("variant", help="a variant name (e.g. lora) or 'all'")
-    parser.add_argument("--impl", action="append", help="only these implementations (repeatable)")
+    parser.add_argument("variant", help="a variant name (e.g. lora) or 'all' (every review, index.md, results.json)")
+    parser.add_argument("--impl", action="append",
+                        help="only these implementations (repeatable): a name, or module:object for a binding")
     parser.add_argument("--papers-dir", type=Path, help="where paper PDFs/markdown live (else $FIDELITY_PAPERS_DIR)")
     parser.add_argument("--out", type=Path, default=REVIEWS_DIR, help="output directory (default: reviews/)")
-    parser.add_argument("--check", action="store_true", help="write nothing; fail if a review is out of date")
+    parser.add_argument("--check", action="store_true", help="write nothing; fail with a diff if a file is out of date")
     args = parser.parse_args(argv)
     try:
         names = sorted(all_variants()) if args.variant == "all" else [get_variant(args.variant).name]
-        bindings = {n: get_binding(n) for n in args.impl} if args.impl else all_bindings()
+        bindings = {b.name: b for b in map(get_binding, args.impl)} if args.impl else all_bindings()
         runner = Runner(bindings, current_profile())
-        failed, stale = False, []
+        problems = [p for b in bindings.values() for p in declaration_problems(b)]
+        outputs = []
         for name in names:
-            text = render(name, runner, args.papers_dir)
-            path = args.out / f"{name}.md"
-            if args.check:
-                old = path.read_text(encoding="utf-8") if path.exists() else ""
-                if old != text:
-                    stale.append(path)
-                    sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), text.splitlines(True),
-                                                               str(path), "now"))
-            else:
-                write_atomically(path, text)
-                print(f"wrote {_shown_path(path)}")
-            failed |= any(r.verdict in (Verdict.STALE, Verdict.ERROR) or (r.verdict is Verdict.DEVIATES
-                                                                          and not r.known_bug)
-                          for r in runner.results(name))
+            outputs.append((args.out / f"{name}.md", render(name, runner, args.papers_dir)))
+            if not args.check:  # each review is written as soon as it is complete
+                write_atomically(*outputs[-1])
+                print(f"wrote {_shown_path(outputs[-1][0])}")
+        if args.variant == "all":
+            for cell in runner.cells():  # the cells a review leaves out (a variant an implementation lacks): N/A
+                runner.run(*cell)
+            tables = [(args.out / "index.md", render_index(runner, names)),
+                      (args.out / "results.json", to_json(document(runner, names)))]
+            outputs += tables
+            if not args.check:
+                for path, text in tables:
+                    write_atomically(path, text)
+                    print(f"wrote {_shown_path(path)}")
     except (UnknownVariant, UnknownImplementation, PaperRecordError, PaperSourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if stale:
-        print(f"out of date: {', '.join(_shown_path(p) for p in stale)}; run python -m fidelity.report "
-              f"{args.variant} and commit the result", file=sys.stderr)
-        return 1
+    text, failed = summary(runner.results(), problems)
+    print(text)
+    if args.check:
+        stale = [path for path, content in outputs if not _compare(path, content)]
+        if stale:
+            print(f"out of date: {', '.join(_shown_path(p) for p in stale)}; run python -m fidelity.report "
+                  f"{args.variant} and commit the result", file=sys.stderr)
+            return 1
     return 1 if failed else 0
+
+
+def render_index(runner: Runner, names: list[str]) -> str:
+    """reviews/index.md: one verdict matrix per paper, from the cells the runner ran."""
+    from fidelity.results import ORDER, SCHEMA, SCHEMA_VERSION, matrices, outcome
+
+    results = [r for name in names for r in runner.results(name)]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
+                             undefined=jinja2.StrictUndefined, autoescape=False)
+    totals = {o: n for o in ORDER if (n := sum(outcome(r) == o for r in results))}
+    text = env.get_template("index.md.j2").render(
+        schema=SCHEMA, schema_version=SCHEMA_VERSION, profile=runner.profile, total=len(results), totals=totals,
+        implementations=runner.bindings, matrices=matrices(runner, names), order=ORDER)
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 
 
 if __name__ == "__main__":

@@ -1,0 +1,143 @@
+"""The run's results as data: `reviews/results.json` (a versioned schema) and the matrices of `reviews/index.md`.
+
+Everything here is deterministic under the derandomized `ci` profile, so both files are committed and checked for
+freshness like the reviews: no timestamps, no durations, measured numbers rounded to four significant digits,
+tracebacks reduced to their last line, and versions only of what is pinned (torch, hypothesis, PyMuPDF, the suite,
+each implementation) and of the papers (arXiv version and PDF sha256).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+from collections import Counter
+
+from fidelity.papers.records import load_paper
+from fidelity.runner import CellResult, Runner
+from fidelity.variants import get_variant
+from fidelity.verdicts import Verdict
+
+SCHEMA = "fidelity-results"
+SCHEMA_VERSION = 1
+
+# One glyph per verdict in the index matrices (the legend is printed above them).
+GLYPHS = {"MATCHES": "✓", "DEVIATES-OK": "≈", "DEVIATES": "✗", "known bug": "✗ᵏ", "STALE": "STALE", "N/A": "N/A",
+          "ERROR": "ERROR"}
+ORDER = ("MATCHES", "DEVIATES-OK", "known bug", "DEVIATES", "STALE", "N/A", "ERROR")
+
+
+def outcome(result: CellResult) -> str:
+    """The cell's verdict, with a declared known bug told apart from an undeclared DEVIATES."""
+    return "known bug" if result.verdict is Verdict.DEVIATES and result.known_bug else result.verdict.value
+
+
+def _number(value: float):
+    """Four significant digits; non-finite values as strings (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return float(f"{value:.4g}") if isinstance(value, float) else value
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def cell_record(result: CellResult) -> dict:
+    """One cell as data: verdict, evidence, the declaration it was judged with."""
+    ev = result.evidence
+    record = {
+        "implementation": result.impl,
+        "variant": result.variant,
+        "claim": result.claim.id,
+        "paper": result.claim.paper_id,
+        "kind": result.claim.kind,
+        "check": result.check,
+        "verdict": result.verdict.value,
+        "known_bug": result.known_bug,
+        "reason": result.reason,
+    }
+    if ev is not None:
+        record["evidence"] = {
+            "observation": ev.observation,
+            "measured": {k: _number(v) for k, v in sorted(ev.measured.items())},
+            "examples": ev.examples,
+            "witness": ev.witness,
+            "falsifying": ev.falsifying,
+            "token": ev.token,
+        }
+    if result.run.error:
+        record["error" if result.verdict is Verdict.ERROR else "not_applicable"] = _last_line(result.run.error)
+    if result.declaration is not None:
+        d = result.declaration
+        record["declaration"] = {"kind": d.kind, "rationale": d.rationale, "link": d.link, "signature": d.signature,
+                                 "alternative": repr(d.alternative) if d.alternative is not None else "",
+                                 "preserves": list(d.preserves)}
+    if result.alternative is not None:
+        alt = result.alternative
+        record["alternative"] = {"status": alt.status.value,
+                                 "observation": alt.evidence.observation if alt.evidence else _last_line(alt.error)}
+    return record
+
+
+def document(runner: Runner, variants: list[str]) -> dict:
+    """The whole run: schema, versions, papers, and every cell of the given variants, in a stable order."""
+    results = [r for v in variants for r in runner.results(v)]
+    papers = sorted({pid for v in variants for pid in get_variant(v).papers})
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "suite": {"name": "fidelity", "version": _version("fidelity")},
+        "versions": {p: _version(p) for p in ("torch", "hypothesis", "pymupdf")},
+        "profile": {"name": runner.profile.name, "max_examples": runner.profile.max_examples,
+                    "derandomize": runner.profile.derandomize},
+        "implementations": {name: {"label": b.label, "version": b.version} for name, b in runner.bindings.items()},
+        "papers": {pid: {"version": (p := load_paper(pid)).version, "sha256": p.sha256, "title": p.title}
+                   for pid in papers},
+        "counts": dict(sorted(Counter(outcome(r) for r in results).items())),
+        "cells": [cell_record(r) for r in sorted(results, key=lambda r: (r.variant, r.claim.id, r.impl))],
+    }
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def matrices(runner: Runner, variants: list[str]) -> list[dict]:
+    """One matrix per paper: its claims (rows) × (implementation, variant) columns that test them, with counts per
+    column. A column is every implementation of every variant citing the paper, N/A and ERROR cells included."""
+    by_cell = {(r.impl, r.variant, r.claim.id): r for v in variants for r in runner.results(v)}
+    out = []
+    papers = sorted({pid for v in variants for pid in get_variant(v).papers})
+    for pid in papers:
+        paper = load_paper(pid)
+        specs = [get_variant(v) for v in variants if pid in get_variant(v).papers]
+        columns = [(impl, spec.name) for spec in specs for impl in runner.bindings
+                   if any(c.id in spec.claims for c in paper.claims)]
+        rows = []
+        for claim in paper.claims:
+            cells = []
+            for impl, variant in columns:
+                result = by_cell.get((impl, variant, claim.id))
+                binding = runner.bindings[impl]
+                in_review = not (binding.unavailable() or binding.provides(variant, {}))  # else the review omits it
+                cells.append(None if result is None else {
+                    "glyph": GLYPHS[outcome(result)], "outcome": outcome(result),
+                    "link": f"{variant}.md#{claim.anchor}" if in_review else ""})
+            if any(cells):
+                rows.append({"claim": claim, "cells": cells})
+        counts = []
+        for i, _ in enumerate(columns):
+            tally = Counter(row["cells"][i]["outcome"] for row in rows if row["cells"][i])
+            counts.append(tally)
+        out.append({"paper": paper, "columns": columns, "rows": rows,
+                    "counts": [{o: c.get(o, 0) for o in ORDER} | {"total": sum(c.values())} for c in counts]})
+    return out
