@@ -9,7 +9,7 @@ VARIANT ?= antipasto_dplr
 # Paper PDFs are never committed; CI and developers keep them in ../shared/papers.
 export FIDELITY_PAPERS_DIR ?= $(abspath ../shared/papers)
 
-.PHONY: review test bench clean-venv
+.PHONY: review test freshness bench clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ review: $(VENV)/.installed
 	$(PY) -m fidelity.report $(VARIANT)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest fidelity/ tests/ -q
+	$(PY) -m pytest fidelity/ tests/ -q -n auto
+
+# The committed reviews, index and results file are what the code produces now (CI runs this after `make test`).
+freshness: $(VENV)/.installed
+	$(PY) -m fidelity.report all --check
 
 bench: $(VENV)/.installed
 	$(PY) scripts/bench.py

@@ -32,17 +32,24 @@ def main() -> None:
     py = sys.executable
     with tempfile.TemporaryDirectory() as out:
         rows = [
+            ("`import fidelity.runner` (torch, hypothesis; warm)", timed([py, "-c", "import fidelity.runner"])),
             ("`import peft` (warm)", timed([py, "-c", "import peft"])),
             ("`pytest fidelity/` (ci profile)", timed([py, "-m", "pytest", "fidelity/", "-q"], {"FIDELITY_PROFILE": "ci"})),
             *((f"… of which the {family} ({', '.join(names)})",
                timed([py, "-m", "pytest", "fidelity/test_claims.py", "-q"],
                      {"FIDELITY_PROFILE": "ci", "FIDELITY_VARIANTS": ",".join(names)}))
               for family, names in FAMILIES.items()),
+            ("`pytest fidelity/ -n 2` (pytest-xdist, ci profile)",
+             timed([py, "-m", "pytest", "fidelity/", "-q", "-n", "2"], {"FIDELITY_PROFILE": "ci"})),
             ("`pytest tests/`", timed([py, "-m", "pytest", "tests/", "-q"])),
+            ("`make test` = `pytest fidelity/ tests/ -n auto`",
+             timed([py, "-m", "pytest", "fidelity/", "tests/", "-q", "-n", "auto"], {"FIDELITY_PROFILE": "ci"})),
             ("`python -m fidelity.report antipasto_dplr` (ci profile)",
              timed([py, "-m", "fidelity.report", "antipasto_dplr", "--out", out], {"FIDELITY_PROFILE": "ci"})),
             ("`python -m fidelity.report all` (ci profile)",
              timed([py, "-m", "fidelity.report", "all", "--out", out], {"FIDELITY_PROFILE": "ci"})),
+            ("`python -m fidelity.report all --check` (the freshness gate)",
+             timed([py, "-m", "fidelity.report", "all", "--check"], {"FIDELITY_PROFILE": "ci"})),
         ]
     print(f"| what | wall time on {os.cpu_count()} cores |\n|---|---|")
     for name, seconds in rows:
