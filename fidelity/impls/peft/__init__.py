@@ -57,6 +57,15 @@ def _peft():
     return peft
 
 
+def trainable_source() -> tuple:
+    """Where PEFT freezes everything but the adapter, the same code for every tuner: a `sources()` entry for the
+    review's "trainable" topic, (object, line pattern, lines of context)."""
+    from peft.tuners import tuners_utils
+
+    return (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
+            r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0)
+
+
 @lru_cache(maxsize=1)
 def adapters() -> dict:
     """variant name -> its adapter module (every module of this package that sets VARIANT)."""

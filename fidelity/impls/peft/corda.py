@@ -50,7 +50,7 @@ def attach(peft, model, cfg, calibration):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from peft.tuners import tuners_utils
+    from fidelity.impls.peft import trainable_source
     from peft.tuners.lora import config, corda, layer
 
     init = (r"if not hasattr\(linear, \"eigens\"\)|S /= self\.scaling|lora_[AB] = [UV]|delta = self\.scaling|"
@@ -63,8 +63,7 @@ def sources() -> dict:
         "init": (layer.LoraLayer.corda_init, init, 0),
         "calibration": (corda, statistic, 0),
         "forward": (layer.Linear.forward, r"torch_result_dtype = result\.dtype|lora_B\(lora_A\(dropout", 1),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (config.LoraConfig, r"2406\.05223", 0),
     }
 

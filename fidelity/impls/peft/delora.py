@@ -24,7 +24,7 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from peft.tuners import tuners_utils
+    from fidelity.impls.peft import trainable_source
     from peft.tuners.delora import layer, model
 
     return {
@@ -32,8 +32,7 @@ def sources() -> dict:
                  r"delora_lambda\[adapter_name\]\.data\.fill_|w_norm = torch\.norm", 0),
         "forward": (layer.DeloraLinear.forward, r"h = nn\.functional\.linear|An = torch\.clamp|Bn = torch\.clamp|"
                     r"scaling = \(self\.delora_lambda|h = h \* scaling|add_out \+= h|result = base_out", 0),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (model.DeloraModel, r"2503\.18225", 0),
     }
 

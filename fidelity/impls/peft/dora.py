@@ -17,7 +17,7 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from peft.tuners import tuners_utils
+    from fidelity.impls.peft import trainable_source
     from peft.tuners.lora import config, dora, layer
 
     return {
@@ -26,8 +26,7 @@ def sources() -> dict:
         "forward": (dora.DoraLinearLayer, r"weight = weight \+ scaling \* lora_weight|weight_norm = torch\.linalg\.norm|"
                     r"lora_weight=lora_weight\.detach\(\)|weight_norm = weight_norm\.detach\(\)|mag_norm_scale = |"
                     r"base_result = base_result - bias|result_dora = ", 0),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (config.LoraConfig, r"2402\.09353", 0),
     }
 

@@ -32,7 +32,7 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from peft.tuners import tuners_utils
+    from fidelity.impls.peft import trainable_source
     from peft.tuners.hra import layer, model
 
     return {
@@ -41,8 +41,7 @@ def sources() -> dict:
         "forward": (layer.HRALinear, r"if apply_GS:|weight = \[\(opt_u\[:, 0\]|ui = ui - |weight\.append|"
                     r"weight = torch\.eye\(shape\[0\].*- 2|opt_u = opt_u / opt_u\.norm|weight = weight - 2 \* weight|"
                     r"new_weight = torch\.mm\(|result = F\.linear", 0),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (model.HRAModel, r"2405\.17484", 0),
     }
 

@@ -23,8 +23,9 @@ def ia3_config(peft, feedforward: bool):
 
 def ia3_sources(feedforward: bool) -> dict:
     """review topic -> (object, line pattern, lines of context before each match), for either side of the gate."""
-    from peft.tuners import tuners_utils
     from peft.tuners.ia3 import layer, model
+
+    from fidelity.impls.peft import trainable_source
 
     side = r"in_features\)\)" if feedforward else r"out_features, 1\)\)"
     gate = r"x = x\.to\(dtype\)|interm = |result = self\.base_layer\(interm" if feedforward else \
@@ -33,8 +34,7 @@ def ia3_sources(feedforward: bool) -> dict:
         "init": (layer.IA3Layer, rf"weight = torch\.randn\(\(.*{side}|self\.ia3_l\[adapter_name\] = |"
                  r"nn\.init\.constant_\(self\.ia3_l", 0),
         "forward": (layer.Linear.forward, rf"ia3_scaling \*= |if self\.is_feedforward|{gate}", 0),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (model.IA3Model, r"2205\.05638", 0),
     }
 

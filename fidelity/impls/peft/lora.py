@@ -17,15 +17,14 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from peft.tuners import tuners_utils
+    from fidelity.impls.peft import trainable_source
     from peft.tuners.lora import layer, model
 
     return {
         "init": (layer.LoraLayer.reset_lora_parameters, r"kaiming_uniform_|zeros_\(self\.lora_B\[", 0),
         "scaling": (layer.LoraLayer.update_layer, r"self\.scaling\[adapter_name\] = |if use_rslora", 0),
         "forward": (layer.Linear.forward, r"torch_result_dtype = result\.dtype|lora_B\(lora_A\(dropout", 1),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (model.LoraModel, r"2106\.09685", 0),
     }
 

@@ -22,7 +22,7 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from peft.tuners import tuners_utils
+    from fidelity.impls.peft import trainable_source
     from peft.tuners.lora import config, layer
 
     return {
@@ -30,8 +30,7 @@ def sources() -> dict:
                  r"weight = weight\.data - ", 0),
         "scaling": (layer.LoraLayer.pissa_init, r"Sr /= self\.scaling|weight = weight\.data - self\.scaling", 0),
         "forward": (layer.Linear.forward, r"torch_result_dtype = result\.dtype|lora_B\(lora_A\(dropout", 1),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (config.LoraConfig, r"2404\.02948", 0),
     }
 

@@ -24,7 +24,7 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from peft.tuners import tuners_utils
+    from fidelity.impls.peft import trainable_source
     from peft.tuners.road import config, layer
 
     forward = (r"R @ \(W @ x \+ b\) = |^def _prepare_cols|^def _apply_road|repeat_interleave\(2|"
@@ -34,9 +34,7 @@ def sources() -> dict:
         "init": (layer.RoadLayer, r"size = self\.out_features|nn\.init\.(zeros_|ones_)|"
                  r"if self\.out_features % group_size", 0),
         "forward": (layer, forward, 0),
-        "trainable": (tuners_utils.BaseTuner._mark_only_adapters_as_trainable,
-                      r"for n, p in model\.named_parameters|if n in adapter_param_names|"
-                      r"^\s+p\.requires_grad = False$", 0),
+        "trainable": trainable_source(),
         "citation": (config.RoadConfig, r"2409\.00119", 0),
     }
 
