@@ -42,3 +42,14 @@ def test_claim(cell):
     if result.run.error:
         lines.append(result.run.error)
     pytest.fail("\n".join(lines), pytrace=False)
+
+
+@pytest.mark.parametrize("impl", sorted(_RUNNER.bindings))
+def test_declarations_match_cells(impl):
+    """Every declaration an implementation makes (in its code or its declarations file) matches a cell: an expectation
+    that matches nothing is an error, never silence."""
+    from fidelity.impls.declarations_file import problems
+
+    found = problems(_RUNNER.bindings[impl])
+    if found:
+        pytest.fail("\n".join(found), pytrace=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from fidelity.impls import all_bindings
 from fidelity.papers.records import PaperRecordError, load_all, parse_paper
 from fidelity.variants import all_variants
 
@@ -72,27 +71,3 @@ def test_variant_claims_exist_with_the_same_kind_and_every_claim_is_tested():
             assert check.kind == claims[cid].kind, f"{cid}: record says {claims[cid].kind}, check is {check.kind}"
             tested.add(cid)
     assert set(claims) == tested, f"claims no variant tests: {sorted(set(claims) - tested)}"
-
-
-def test_every_declaration_matches_a_claim():
-    """An expectation that matches nothing is an error, not silence (array-api-tests' lesson)."""
-    variants = all_variants()
-    for name, binding in all_bindings().items():
-        for d in binding.declarations:
-            targets = [variants[d.variant]] if d.variant else list(variants.values())
-            assert d.variant == "" or d.variant in variants, f"{name}: declaration for unknown variant {d.variant}"
-            assert any(d.claim in v.claims for v in targets), f"{name} declares {d.kind} for {d.claim}, which no " \
-                                                               f"variant it names tests"
-            for v in targets:
-                if d.claim in v.claims:
-                    assert all(p in v.claims for p in d.preserves), f"{name}: preserved claims unknown: {d.preserves}"
-
-
-def test_at_most_one_deviation_and_one_known_bug_per_claim():
-    """The runner consults one deviation and one known bug per (claim, variant); a third would be silently ignored."""
-    for name, binding in all_bindings().items():
-        seen = {}
-        for d in binding.declarations:
-            key = (d.claim, d.variant, d.kind)
-            assert key not in seen, f"{name} declares two {d.kind}s for {d.claim} ({d.variant or 'every variant'})"
-            seen[key] = d
