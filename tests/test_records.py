@@ -1,4 +1,4 @@
-"""Paper records are linted on load, and they agree with the variant specs and the bindings' declarations."""
+"""Paper records are linted on load, and they agree with the variant specs (declarations are linted in fidelity/test_claims.py)."""
 
 from __future__ import annotations
 
