@@ -13,7 +13,7 @@ import torch
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from fidelity.cases import LayerCase, base_layer
+from fidelity.cases import LayerCase, base_layer, seed_torch
 from fidelity.profiles import Profile, hypothesis_settings
 
 
@@ -62,7 +62,7 @@ class Subject:
         weight = base.weight.detach().clone()
         bias = base.bias.detach().clone() if base.bias is not None else None
         calibration = self.variant.calibration(case)
-        torch.manual_seed(case.seed)
+        seed_torch(case.seed)
         layer = self.binding.build(self.variant.name, weight, bias, config or self.config(case), calibration)
         layer.module.eval()
         layer.base.eval()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from fidelity.cases import base_layer
+from fidelity.cases import base_layer, seed_torch
 from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
 
 
@@ -34,7 +34,7 @@ class CalibrationRequired(Check):
             base = base_layer(case)
             weight, bias = base.weight.detach().clone(), base.bias.detach().clone() if base.bias is not None else None
             before = weight.clone()
-            torch.manual_seed(case.seed)
+            seed_torch(case.seed)
             try:
                 binding.build(spec.name, weight, bias, subject.config(case), calibration)
                 error = None

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from fidelity.cases import LayerCase, base_layer
+from fidelity.cases import LayerCase, base_layer, seed_torch
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property
 from fidelity.numerics import eps
 
@@ -97,7 +97,7 @@ def build_with(subject: Subject, case: LayerCase, config, calibration: torch.Ten
     base = base_layer(case)
     weight = base.weight.detach().clone()
     bias = base.bias.detach().clone() if base.bias is not None else None
-    torch.manual_seed(case.seed)
+    seed_torch(case.seed)
     layer = subject.binding.build(subject.variant.name, weight, bias, config, calibration)
     layer.module.eval()
     layer.base.eval()

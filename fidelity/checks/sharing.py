@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from fidelity.cases import base_layer
+from fidelity.cases import base_layer, seed_torch
 from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
 
 
@@ -33,7 +33,7 @@ class Sharing(Check):
             bases = [base_layer(case), base_layer(case.with_(seed=case.seed + 1))]
             if torch.equal(bases[0].weight, bases[1].weight):
                 raise RuntimeError(f"non-vacuity guard: the two base layers are equal [{case}]")
-            torch.manual_seed(case.seed)
+            seed_torch(case.seed)
             layers = subject.binding.build_many(
                 spec.name, [(b.weight.detach().clone(), b.bias.detach().clone() if b.bias is not None else None)
                             for b in bases], subject.config(case))
