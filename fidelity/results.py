@@ -1,9 +1,11 @@
 """The run's results as data: `reviews/results.json` (a versioned schema) and the matrices of `reviews/index.md`.
 
-Everything here is deterministic under the derandomized `ci` profile, so both files are committed and checked for
-freshness like the reviews: no timestamps, no durations, measured numbers rounded to four significant digits,
-tracebacks reduced to their last line, and versions only of what is pinned (torch, hypothesis, PyMuPDF, the suite,
-each implementation) and of the papers (arXiv version and PDF sha256).
+Everything in the committed form is deterministic under the derandomized `ci` profile and the same on every machine,
+so both files are committed and checked for freshness like the reviews: no timestamps, no durations, evidence in its
+stable form (fidelity/stable.py: no margins or rounding-level errors, no `measured` numbers), errors in one line, and
+versions only of what is pinned (torch, hypothesis, PyMuPDF, the suite, each implementation) and of the papers (arXiv
+version and PDF sha256). The exact form (`exact=True`: console text and every measured number, to four significant
+digits) is written to the git-ignored cache by `python -m fidelity.report`, never committed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections import Counter
 
 from fidelity.papers.records import load_paper
 from fidelity.runner import CellResult, Runner
+from fidelity.stable import exact as exact_text
+from fidelity.stable import stable
 from fidelity.variants import get_variant
 from fidelity.verdicts import Verdict
 
@@ -46,13 +50,10 @@ def _version(package: str) -> str:
         return ""
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
-def cell_record(result: CellResult) -> dict:
-    """One cell as data: verdict, evidence, the declaration it was judged with."""
+def cell_record(result: CellResult, exact: bool = False) -> dict:
+    """One cell as data: verdict, evidence, the declaration it was judged with; in the committed (stable) form, or
+    with the console's text and every measured number when `exact`."""
+    text = exact_text if exact else stable
     ev = result.evidence
     record = {
         "implementation": result.impl,
@@ -67,15 +68,15 @@ def cell_record(result: CellResult) -> dict:
     }
     if ev is not None:
         record["evidence"] = {
-            "observation": ev.observation,
-            "measured": {k: _number(v) for k, v in sorted(ev.measured.items())},
+            "observation": text(ev.observation),
+            **({"measured": {k: _number(v) for k, v in sorted(ev.measured.items())}} if exact else {}),
             "examples": ev.examples,
             "witness": ev.witness,
-            "falsifying": ev.falsifying,
+            "falsifying": text(ev.falsifying).strip(),
             "token": ev.token,
         }
     if result.run.error:
-        record["error" if result.verdict is Verdict.ERROR else "not_applicable"] = _last_line(result.run.error)
+        record["error" if result.verdict is Verdict.ERROR else "not_applicable"] = text(result.run.error)
     if result.declaration is not None:
         d = result.declaration
         record["declaration"] = {"kind": d.kind, "rationale": d.rationale, "link": d.link, "signature": d.signature,
@@ -84,12 +85,13 @@ def cell_record(result: CellResult) -> dict:
     if result.alternative is not None:
         alt = result.alternative
         record["alternative"] = {"status": alt.status.value,
-                                 "observation": alt.evidence.observation if alt.evidence else _last_line(alt.error)}
+                                 "observation": text(alt.evidence.observation if alt.evidence else alt.error)}
     return record
 
 
-def document(runner: Runner, variants: list[str]) -> dict:
-    """The whole run: schema, versions, papers, and every cell of the given variants, in a stable order."""
+def document(runner: Runner, variants: list[str], exact: bool = False) -> dict:
+    """The whole run: schema, versions, papers, and every cell of the given variants, in a stable order (the
+    committed form, or the exact one: see the module docstring)."""
     results = [r for v in variants for r in runner.results(v)]
     papers = sorted({pid for v in variants for pid in get_variant(v).papers})
     return {
@@ -98,12 +100,13 @@ def document(runner: Runner, variants: list[str]) -> dict:
         "suite": {"name": "fidelity", "version": _version("fidelity")},
         "versions": {p: _version(p) for p in ("torch", "hypothesis", "pymupdf")},
         "profile": {"name": runner.profile.name, "max_examples": runner.profile.max_examples,
-                    "derandomize": runner.profile.derandomize},
+                    "derandomize": runner.profile.derandomize,
+                    **({"seed": runner.profile.seed} if runner.profile.seed is not None else {})},
         "implementations": {name: {"label": b.label, "version": b.version} for name, b in runner.bindings.items()},
         "papers": {pid: {"version": (p := load_paper(pid)).version, "sha256": p.sha256, "title": p.title}
                    for pid in papers},
         "counts": dict(sorted(Counter(outcome(r) for r in results).items())),
-        "cells": [cell_record(r) for r in sorted(results, key=lambda r: (r.variant, r.claim.id, r.impl))],
+        "cells": [cell_record(r, exact) for r in sorted(results, key=lambda r: (r.variant, r.claim.id, r.impl))],
     }
 
 

@@ -18,6 +18,7 @@ from fidelity.impls import all_bindings
 from fidelity.impls.base import Binding, Declaration, NotProvided, SourceRef
 from fidelity.papers.records import Claim, load_paper
 from fidelity.profiles import Profile, current_profile
+from fidelity.stable import exact
 from fidelity.variants import all_variants, get_variant
 from fidelity.variants.base import VariantSpec
 from fidelity.verdicts import Status, Verdict, decide
@@ -31,7 +32,8 @@ torch.set_num_threads(int(os.environ.get("FIDELITY_THREADS", "1")))
 class CheckRun:
     status: Status
     evidence: Evidence | None = None
-    error: str = ""  # the traceback (ERROR) or the reason (N/A)
+    error: str = ""  # one line: the exception's type and message (ERROR), or the reason (N/A)
+    traceback: str = ""  # the last frames of an ERROR's traceback, for test failures (never committed)
 
 
 @dataclass
@@ -59,12 +61,20 @@ class CellResult:
         return self.run.evidence
 
     def summary(self) -> str:
-        """One line for progress output and test failures."""
-        ev = self.run.evidence
-        detail = ev.observation if ev else self.run.error.strip().splitlines()[-1] if self.run.error else ""
+        """One line for progress output and test failures, with the exact numbers (fidelity.stable)."""
+        ev, alt = self.run.evidence, self.alternative
+        detail = exact(ev.observation) if ev else self.run.error
         known = " (known bug)" if self.known_bug else ""
         examples = f"{ev.examples} ex, " if ev else ""
+        if alt is not None and alt.evidence is not None:
+            examples += f"alternative {alt.evidence.examples} ex, "
         return f"{self.test_id}: {self.verdict.value}{known} [{examples}{self.seconds:.1f}s] {detail}"
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
 
 
 def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
@@ -85,7 +95,8 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
     except BaseException as exc:  # an implementation or a check that raises is an ERROR, never a crash
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return CheckRun(Status.ERROR, error="".join(traceback.format_exception(exc, limit=-6)))
+        return CheckRun(Status.ERROR, error=describe(exc),
+                        traceback="".join(traceback.format_exception(exc, limit=-6)))
     return CheckRun(Status.HOLDS if evidence.passed else Status.FAILS, evidence)
 
 
@@ -138,9 +149,9 @@ class Runner:
             alternative = run_check(deviation.alternative, Subject(binding, spec, options), self.profile)
             preserved = {c: self.run(impl, variant, c).verdict for c in deviation.preserves}
         decision = decide(run.status, deviation or bug, alternative.status if alternative else None, preserved,
-                          observation=run.evidence.observation if run.evidence else "",
+                          observation=exact(run.evidence.observation) if run.evidence else "",
                           bug=bug if deviation is not None else None,
-                          alternative_observation=alternative.evidence.observation
+                          alternative_observation=exact(alternative.evidence.observation)
                           if alternative is not None and alternative.evidence else "")
         declaration = bug if decision.known_bug else (deviation or bug)
         sources = []

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import torch
-from hypothesis import example, given
+from hypothesis import example, given, seed
 from hypothesis import strategies as st
 
 from fidelity.cases import LayerCase, base_layer, seed_torch
 from fidelity.profiles import Profile, hypothesis_settings
+from fidelity.stable import noisy
 
 
 class Violation(AssertionError):
@@ -27,12 +28,16 @@ class Violation(AssertionError):
 
 @dataclass
 class Evidence:
-    """What a check measured: a one-line observation, numbers, examples run, and a failure if any."""
+    """What a check measured: a one-line observation, numbers, examples run, and a failure if any.
+
+    `observation` and `falsifying` mark what rounding can change (fidelity.stable): render them with `exact` for the
+    console and `stable` for committed files; `measured` holds the exact numbers and is never committed.
+    """
 
     passed: bool
     observation: str
     measured: dict[str, float] = field(default_factory=dict)
-    examples: int = 0
+    examples: int = 0  # examples the property was run on, the failing one included
     witness: str = ""
     falsifying: str = ""  # the minimal failing example, as hypothesis reports it
     token: str = ""  # a kind-specific verdict word (citation: CITATION-CORRECT, NO_REFERENCE, …)
@@ -73,7 +78,8 @@ class Subject:
 class Record:
     """Accumulates, across examples, the worst margin (measured / tolerance) and its numbers."""
 
-    examples: int = 0
+    examples: int = 0  # examples that passed
+    runs: int = 0  # examples run, a failing one included
     worst: float = -1.0
     worst_case: str = ""
     worst_measured: dict[str, float] = field(default_factory=dict)
@@ -85,6 +91,11 @@ class Record:
         self.examples += 1
         if margin > self.worst:
             self.worst, self.worst_case, self.worst_measured = margin, str(case), dict(measured)
+
+    def worst_clause(self, what: str = "worst margin", fmt: str = ".2g") -> str:
+        """"; worst margin 0.061 (d_in=3, …)" on the console and nothing committed: how close the worst example came
+        to the tolerance, and which one it was, is rounding (fidelity.stable)."""
+        return noisy(f"; {what} {self.worst:{fmt}} ({self.worst_case})") if self.examples else ""
 
 
 def run_property(
@@ -99,6 +110,7 @@ def run_property(
     witness = subject.variant.witness
 
     def test(case: LayerCase):
+        record.runs += 1
         prop(case, record)
 
     witness = subject.adapt(witness)
@@ -109,6 +121,8 @@ def run_property(
     if subject.variant.examples_fraction < 1.0:  # an expensive variant's declared share of the examples
         profile = replace(profile, max_examples=max(1, round(profile.max_examples * subject.variant.examples_fraction)))
     test = hypothesis_settings(profile)(test)
+    if profile.seed is not None:  # a seeded random search (FIDELITY_SEED, --hypothesis-seed, scripts/soak.py)
+        test = seed(profile.seed)(test)
     try:
         try:
             test()
@@ -116,16 +130,22 @@ def run_property(
             if not all(isinstance(e, Violation) for e in group.exceptions):
                 raise
             first = group.exceptions[0]
-            first.add_note(f"(and {len(group.exceptions) - 1} further distinct violation(s): "
-                           + "; ".join(str(e).splitlines()[0] for e in group.exceptions[1:]) + ")")
+            first.add_note(noisy(f"(and {len(group.exceptions) - 1} further distinct violation(s): "
+                                 + "; ".join(str(e).splitlines()[0] for e in group.exceptions[1:]) + ")"))
             raise first from None
     except Violation as v:
-        notes = [n for n in getattr(v, "__notes__", []) if n.strip()]
-        return Evidence(passed=False, observation=str(v), measured=v.measured, examples=record.examples,
-                        witness=str(witness), falsifying="\n".join(notes))
+        return Evidence(passed=False, observation=str(v), measured=v.measured, examples=record.runs,
+                        witness=str(witness), falsifying=falsifying_text(v))
     return Evidence(passed=True, observation=observation(record),
                     measured={"worst_margin": record.worst, **record.worst_measured},
                     examples=record.examples, witness=str(witness))
+
+
+def falsifying_text(violation: Violation) -> str:
+    """The failing example as hypothesis reports it, without its tool notes; how many other examples failed the same
+    way depends on how close they came to the tolerance, so that count is console-only."""
+    notes = [n for n in getattr(violation, "__notes__", []) if n.strip()]
+    return "\n".join(noisy(n) if n.startswith("(note:") else n for n in notes)
 
 
 def realised_state(layer) -> dict[str, torch.Tensor]:

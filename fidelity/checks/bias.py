@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-import torch
-
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, effective_weight,
                                   run_property)
 from fidelity.numerics import fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 
 class Bias(Check):
@@ -49,9 +48,10 @@ class Bias(Check):
                         "contrast_distance": float((rival - b_ref).abs().max()), "contrast_margin": separation}
             if m > 1.0:
                 to_rival = margin(b_eff - rival, tol)
-                also = f"; it equals the {self.contrast_text} reading (margin {to_rival:.3g})" if to_rival <= 1 else ""
+                also = f"; it equals the {self.contrast_text} reading" if to_rival <= 1 else ""
                 raise Violation(f"effective bias f(0) differs from the paper's by up to "
-                                f"{measured['max_abs_err_bias']:.3g} ({m:.3g}× the tolerance){also} [{case}]", measured)
+                                f"{figure(measured['max_abs_err_bias'], float(tol.max()))} ({ratio(m)}× the tolerance)"
+                                f"{also} [{case}]", measured)
             if separation <= 10.0:
                 raise RuntimeError(f"non-vacuity guard: at this random state the {self.contrast_text} reading is within "
                                    f"{separation:.3g}× the tolerance of the paper's bias; the case cannot tell them "
@@ -61,6 +61,6 @@ class Bias(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"effective bias f(0) equals the paper's at random trainable values in all "
-            f"{rec.examples} examples (with a bias; worst margin {rec.worst:.2g}), while the {self.contrast_text} "
+            f"{rec.examples} examples (with a bias){rec.worst_clause()}, while the {self.contrast_text} "
             f"reading would differ by {rec.first_measured.get('contrast_distance', float('nan')):.3g} on the witness",
         )

@@ -36,6 +36,7 @@ import torch
 from fidelity.cases import LayerCase, base_layer, seed_torch
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property
 from fidelity.numerics import eps
+from fidelity.stable import figure, magnitude, noisy
 
 
 @dataclass(frozen=True)
@@ -152,11 +153,13 @@ class CalibrationStatistic(Check):
                         "term_tolerance": tol_term, "term_norm": spectral(against), "condition_WM": ref.condition,
                         "kappa_M": ref.kappa, "rows": float(rows)}
             if not (dist <= t_sub):
-                raise Violation(f"span of the initial term differs from that of {what}: ‖P̂ − P‖₂ = {dist:.3g} > "
+                raise Violation(f"span of the initial term differs from that of {what}: ‖P̂ − P‖₂ = "
+                                f"{magnitude(dist)} > "
                                 f"{t_sub:.3g} = 4·(max(d)+N)·eps·σ_1/gap of W M{' ×2' if samples > 1 else ''} "
                                 f"[{case}]", measured)
             if not (err <= tol_term):
-                raise Violation(f"initial term differs from {what}: ‖T̂ − T‖₂ = {err:.3g} > {tol_term:.3g} = "
+                raise Violation(f"initial term differs from {what}: ‖T̂ − T‖₂ = {magnitude(err)} > "
+                                f"{tol_term:.3g} = "
                                 f"‖W‖₂·(t_sub + 4·max(d)·eps·κ(M)) (‖T‖₂ = {measured['term_norm']:.3g}) [{case}]",
                                 measured)
             record.add(case, max(dist / t_sub, err / tol_term), measured)
@@ -169,9 +172,9 @@ class CalibrationStatistic(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"{text}: projector distance within 4·(max(d)+N)·eps·σ_1/gap and the term "
-            f"within ‖W‖₂·(that + 4·max(d)·eps·κ(M)) in all {rec.examples} examples (worst margin {rec.worst:.2g}; "
-            f"witness: distance {rec.first_measured.get('projector_distance', float('nan')):.2g}, term error "
-            f"{rec.first_measured.get('term_error', float('nan')):.2g})",
+            f"within ‖W‖₂·(that + 4·max(d)·eps·κ(M)) in all {rec.examples} examples"
+            + noisy(f" (witness: distance {rec.first_measured.get('projector_distance', float('nan')):.2g}, term error "
+                    f"{rec.first_measured.get('term_error', float('nan')):.2g})") + rec.worst_clause(),
         )
 
 
@@ -205,17 +208,19 @@ def weighted_optimality(reading: Reading, subject: Subject, profile) -> Evidence
             raise RuntimeError(f"non-vacuity: on the witness the plain SVD's crop misses the weighted minimum by only "
                                f"{plain - minimum:.3g}; the check cannot tell them apart [{case}]")
         if not (abs(error - minimum) <= tol):
-            raise Violation(f"‖(W − T̂) M‖_F = {error:.6g}, the weighted Eckart–Young minimum (Σ_(i>r) σ_i(W M)²)^½ is "
-                            f"{minimum:.6g} (excess {error - minimum:.3g} > {tol:.3g}; the plain SVD's crop gives "
-                            f"{plain:.6g}), M = {reading.text} [{case}]", measured)
+            raise Violation(f"‖(W − T̂) M‖_F = {figure(error, tol, 6)}, the weighted Eckart–Young minimum "
+                            f"(Σ_(i>r) σ_i(W M)²)^½ is {figure(minimum, tol, 6)} (excess {figure(error - minimum, tol)}"
+                            f" > {tol:.3g}; the plain SVD's crop gives {figure(plain, tol, 6)}), M = {reading.text} "
+                            f"[{case}]", measured)
         measured["plain_measurably_worse"] = float(plain - minimum > 2 * tol)
         record.add(case, abs(error - minimum) / tol, measured)
 
     return run_property(
         prop, profile, subject,
         observation=lambda rec: f"‖(W − T̂) M‖_F equals the weighted Eckart–Young minimum (Σ_(i>r) σ_i(W M)²)^½, "
-        f"M = {reading.text}, within ‖M‖₂·√(2r)·‖W‖₂·(t_sub + t_alg) in all {rec.examples} examples (worst margin "
-        f"{rec.worst:.2g}); on the witness the plain SVD's crop gives "
-        f"{rec.first_measured.get('plain_svd_weighted_error', float('nan')):.4g} against the minimum "
-        f"{rec.first_measured.get('weighted_minimum', float('nan')):.4g}",
+        f"M = {reading.text}, within ‖M‖₂·√(2r)·‖W‖₂·(t_sub + t_alg) in all {rec.examples} examples"
+        f"{rec.worst_clause()}; on the witness the plain SVD's crop gives "
+        f"{figure(rec.first_measured.get('plain_svd_weighted_error', float('nan')), rec.first_measured.get('tolerance', 0.0), 4)}"
+        f" against the minimum "
+        f"{figure(rec.first_measured.get('weighted_minimum', float('nan')), rec.first_measured.get('tolerance', 0.0), 4)}",
     )

@@ -18,6 +18,7 @@ import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, build_randomized, effective_weight, run_property
 from fidelity.numerics import fwd_tolerance
+from fidelity.stable import figure, noisy
 
 
 def _projector_complement(basis: torch.Tensor) -> torch.Tensor:
@@ -62,24 +63,25 @@ class Confinement(Check):
                                    f"[{case}]")
             if self.confined:
                 if not (e_out <= bound and e_in <= bound):  # NaN-safe
-                    raise Violation(f"the update leaks out of the frozen subspaces: ‖(I−UUᵀ)M‖₂ = {e_out:.3g}, "
-                                    f"‖M(I−VVᵀ)‖₂ = {e_in:.3g}, bound {bound:.3g} (‖M‖₂ = {size:.3g}) [{case}]",
-                                    measured)
+                    raise Violation(f"the update leaks out of the frozen subspaces: ‖(I−UUᵀ)M‖₂ = "
+                                    f"{figure(e_out, bound)}, ‖M(I−VVᵀ)‖₂ = {figure(e_in, bound)}, bound "
+                                    f"{figure(bound, bound * 1e-6)} (‖M‖₂ = {figure(size, bound)}) [{case}]", measured)
                 record.add(case, max(e_out, e_in) / bound, measured)
                 return
             sides = [(name, leak) for name, leak, dim in (("output", e_out, case.d_out), ("input", e_in, case.d_in))
                      if case.r < dim]
             for name, leak in sides:
                 if leak <= 10 * bound:
-                    raise Violation(f"the update stays inside W0's top-{case.r} {name} subspace (leak {leak:.3g}, "
-                                    f"bound {bound:.3g}, ‖M‖₂ = {size:.3g}): it is not free [{case}]", measured)
+                    raise Violation(f"the update stays inside W0's top-{case.r} {name} subspace (leak "
+                                    f"{noisy(f'{leak:.3g}', '≤ 10× the bound')}, bound {figure(bound, bound * 1e-6)}, "
+                                    f"‖M‖₂ = {figure(size, bound)}): it is not free [{case}]", measured)
             record.add(case, min([leak / size for _, leak in sides], default=1.0), measured)
 
         if self.confined:
             def text(rec):
                 return (f"at random trained values the update writes only into span U_r and reads only span V_r: "
-                        f"both leaks below the rounding bound in all {rec.examples} examples (worst leak/bound "
-                        f"{rec.worst:.2g})")
+                        f"both leaks below the rounding bound in all {rec.examples} examples"
+                        f"{rec.worst_clause('worst leak/bound')}")
         else:
             def text(rec):
                 return (f"at random A, B the update leaves W0's top-r singular subspaces on every proper side in all "

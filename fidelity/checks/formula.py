@@ -16,6 +16,7 @@ from fidelity.cases import inputs
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, effective_weight,
                                   reference_output, run_property)
 from fidelity.numerics import fwd_k, fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 
 class Formula(Check):
@@ -65,8 +66,9 @@ class Formula(Check):
             }
             if max(m_y, m_w, m_b) > 1.0:
                 raise Violation(
-                    f"forward pass differs from the paper's formula: output error {measured['max_abs_err_output']:.3g} "
-                    f"(margin {m_y:.3g}), effective-weight margin {m_w:.3g}, bias margin {m_b:.3g}, tolerance "
+                    f"forward pass differs from the paper's formula: output error "
+                    f"{figure(measured['max_abs_err_output'], float(tol_y.max()))} (margin {ratio(m_y)}), "
+                    f"effective-weight margin {ratio(m_w)}, bias margin {ratio(m_b)}, tolerance "
                     f"2(n+2)·eps·scale with n={n} [{case}]",
                     measured,
                 )
@@ -76,6 +78,5 @@ class Formula(Check):
             prop, profile, subject,
             observation=lambda rec: f"output, effective weight and bias equal the float64 formula"
             f"{' (' + self.reading_text + ')' if self.reading else ''} at random "
-            f"trainable values in all {rec.examples} examples; worst margin {rec.worst:.2g} of the tolerance "
-            f"2(n+2)·eps(dtype)·scale (worst case: {rec.worst_case})",
+            f"trainable values within 2(n+2)·eps(dtype)·scale in all {rec.examples} examples{rec.worst_clause()}",
         )

@@ -25,6 +25,7 @@ import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property, set_state
 from fidelity.numerics import fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 COEFFS = (-3.0, -1.0, -0.25, 0.25, 1.0, 3.0)
 G_MAX = 50.0
@@ -158,9 +159,10 @@ class GainBounds(Check):
                     if max(m_y, m_s) > 1.0:
                         k = ((s_meas - s_ref).abs() / tol_s).flatten().argmax()
                         s_k, ref_k, z_k = (float(v.flatten()[k]) for v in (s_meas, s_ref, z))
-                        raise Violation(f"S_eff = {s_k:.6g} at coeff·g = {z_k:.3g} differs from the piecewise form "
-                                        f"S·e^z / S·(1 + z) = {ref_k:.6g} (output margin {m_y:.3g}, S_eff margin "
-                                        f"{m_s:.3g}), {where}",
+                        noise = float(tol_s.flatten()[k])
+                        raise Violation(f"S_eff = {figure(s_k, noise, 6)} at coeff·g = {z_k:.3g} differs from the "
+                                        f"piecewise form S·e^z / S·(1 + z) = {figure(ref_k, noise, 6)} (output margin "
+                                        f"{ratio(m_y)}, S_eff margin {ratio(m_s)}), {where}",
                                         {"s_eff": s_k, "s_piecewise": ref_k, "z": z_k, "margin": max(m_y, m_s)})
                     worst = max(worst, m_y, m_s)
                     if not suppress:
@@ -170,8 +172,8 @@ class GainBounds(Check):
                                 k = int((grad - expected).abs().argmax())
                                 raise Violation(f"the slope ∂S_eff/∂g at g = {'+' if sign > 0 else '−'}δ (coeff·g "
                                                 f"{'>' if coeff * sign > 0 else '<'} 0) is "
-                                                f"{float(grad[k]):.6g}, not coeff·S = {float(expected[k]):.6g}: the "
-                                                f"gain is not C¹ at 0 ({m_g:.3g}× the bound), {where}",
+                                                f"{float(grad[k]):.3g}, not coeff·S = {float(expected[k]):.3g}: the "
+                                                f"gain is not C¹ at 0 ({ratio(m_g)}× the bound), {where}",
                                                 {"slope": float(grad[k]), "coeff_S": float(expected[k])})
                             worst = max(worst, m_g)
             measured["margin"] = worst
@@ -186,7 +188,7 @@ class GainBounds(Check):
             return (f"S_eff read from the forward pass equals S·e^z for z = coeff·g ≤ 0 and S·(1 + z) above, on "
                     f"{points[0]} (g, coeff) points with g ∈ [−{G_MAX:g}, {G_MAX:g}], coeff ∈ "
                     f"{{{', '.join(f'{c:g}' for c in COEFFS)}}}, in all {rec.examples} examples (the witnesses and a "
-                    f"tenth of the profile's draws: the grid is the coverage; worst margin {rec.worst:.2g}); "
+                    f"tenth of the profile's draws: the grid is the coverage{rec.worst_clause()}); "
                     f"S_eff > 0 wherever representable and never negative{zero_text};{suppress} "
                     f"at g = 0± the value is S and the autograd slope is coeff·S on both sides (C¹)")
 

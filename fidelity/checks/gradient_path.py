@@ -19,6 +19,7 @@ import torch
 from fidelity.cases import inputs
 from fidelity.checks.base import Check, Evidence, Subject, Violation, bias64, build_randomized, run_property
 from fidelity.numerics import fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 
 def formula_gradients(weight_fn: Callable, spec, state, config, x64, g64, b64, roles) -> dict[str, torch.Tensor]:
@@ -81,8 +82,8 @@ class GradientPath(Check):
                 as_rival = all(margin(impl[k] - rival[k], tol[k]) <= 1.0 for k in roles)
                 also = f"; they equal the {self.contrast_text} reading's" if as_rival else ""
                 raise Violation(f"gradient of '{bad}' differs from the paper's formula by "
-                                f"{float((impl[bad] - paper[bad]).abs().max()):.3g} ({worst:.3g}× the tolerance)"
-                                f"{also} [{case}]", measured)
+                                f"{figure(float((impl[bad] - paper[bad]).abs().max()), float(tol[bad].max()))} "
+                                f"({ratio(worst)}× the tolerance){also} [{case}]", measured)
             if separation <= 10.0:
                 raise RuntimeError(f"non-vacuity guard: the {self.contrast_text} reading's gradients are within "
                                    f"{separation:.3g}× the tolerance of the paper's; the case cannot tell them apart "
@@ -92,7 +93,7 @@ class GradientPath(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"gradients of every trainable equal those of the paper's formula (autograd in "
-            f"float64 through the realised state) in all {rec.examples} examples (worst margin {rec.worst:.2g}); "
+            f"float64 through the realised state) in all {rec.examples} examples{rec.worst_clause()}; "
             f"the {self.contrast_text} reading differs by "
-            f"{rec.first_measured.get('contrast_separation', float('nan')):.3g}× the tolerance on the witness",
+            f"{ratio(rec.first_measured.get('contrast_separation', float('nan')))}× the tolerance on the witness",
         )

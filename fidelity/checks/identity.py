@@ -15,6 +15,7 @@ import torch
 from fidelity.cases import inputs
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property
 from fidelity.numerics import eps, margin
+from fidelity.stable import figure, ratio
 
 
 class Identity(Check):
@@ -48,8 +49,8 @@ class Identity(Check):
             measured["margin"] = m = margin(err, tol)
             if m > 1.0:
                 raise Violation(f"at init the adapted output differs from the base output by up to "
-                                f"{float(err.max()):.3g}, {m:.3g}× the rounding bound {k}·eps·(|x|Mᵀ+|b|) [{case}]",
-                                measured)
+                                f"{figure(float(err.max()), float(tol.max()))}, {ratio(m)}× the rounding bound "
+                                f"{k}·eps·(|x|Mᵀ+|b|) [{case}]", measured)
             record.add(case, m, measured)
 
         if exact:
@@ -60,5 +61,5 @@ class Identity(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"{text} in all {rec.examples} examples (float64 and float32, with and without "
-            f"bias){f'; worst margin {rec.worst:.2g}' if not exact else ''}",
+            f"bias){rec.worst_clause() if not exact else ''}",
         )

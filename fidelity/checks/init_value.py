@@ -21,6 +21,7 @@ import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
 from fidelity.numerics import DTYPES, fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 
 class InitValue(Check):
@@ -56,8 +57,9 @@ class InitValue(Check):
             m = margin(value - want, tol)
             measured.update({"max_abs_err": float((value - want).abs().max()), "margin": m})
             if m > 1.0:
-                raise Violation(f"'{self.role}' at init differs from {self.text} by up to {measured['max_abs_err']:.3g} "
-                                f"({m:.3g}× the tolerance) [{case}]", measured)
+                raise Violation(f"'{self.role}' at init differs from {self.text} by up to "
+                                f"{figure(measured['max_abs_err'], float(tol.max()))} ({ratio(m)}× the tolerance) "
+                                f"[{case}]", measured)
             if self.contrast is not None:
                 rival = self.contrast(case, w64, config).to(torch.float64)
                 if rival.shape == want.shape:
@@ -71,6 +73,6 @@ class InitValue(Check):
         rival = f"; the {self.contrast_text} reading is far from it" if self.contrast is not None else ""
         return run_property(
             prop, profile, subject,
-            observation=lambda rec: f"'{self.role}' at init equals {self.text} in all {rec.examples} examples (worst "
-            f"margin {rec.worst:.2g}){rival}",
+            observation=lambda rec: f"'{self.role}' at init equals {self.text} in all {rec.examples} examples"
+            f"{rec.worst_clause()}{rival}",
         )

@@ -17,6 +17,7 @@ from fidelity.cases import inputs
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, reference_output,
                                   run_property, set_state)
 from fidelity.numerics import fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 
 class Invariance(Check):
@@ -58,8 +59,8 @@ class Invariance(Check):
             measured = {"max_abs_change": float((y_moved - y).abs().max()), "margin": m,
                         "control_change": float((y_rival - y).abs().max()), "control_margin": control}
             if m > 1.0:
-                raise Violation(f"{self.text} changed the output by {measured['max_abs_change']:.3g} ({m:.3g}× the "
-                                f"tolerance) [{case}]", measured)
+                raise Violation(f"{self.text} changed the output by {figure(measured['max_abs_change'], float(tol.max()))}"
+                                f" ({ratio(m)}× the tolerance) [{case}]", measured)
             if control <= 10.0:
                 raise RuntimeError(f"negative control: {self.control_text} moved the output by only "
                                    f"{measured['control_change']:.3g}; the check cannot see these parameters [{case}]")
@@ -68,6 +69,6 @@ class Invariance(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"output unchanged under {self.text} at random trainable values in all "
-            f"{rec.examples} examples (worst margin {rec.worst:.2g}); {self.control_text} moves it (witness change "
+            f"{rec.examples} examples{rec.worst_clause()}; {self.control_text} moves it (witness change "
             f"{rec.first_measured.get('control_change', float('nan')):.3g})",
         )

@@ -12,6 +12,7 @@ import torch
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, effective_weight, randomize, realised_state,
                                   run_property, set_state)
 from fidelity.numerics import fwd_tolerance
+from fidelity.stable import figure
 
 
 class LowRank(Check):
@@ -42,8 +43,8 @@ class LowRank(Check):
             excess = float(sv[rank]) if rank < len(sv) else 0.0
             measured = {"sigma_1": float(sv[0]), "sigma_rank_plus_1": excess, "rounding_bound": bound}
             if not (excess <= bound):
-                raise Violation(f"the update has rank > {rank}: σ_{rank + 1} = {excess:.3g} exceeds the rounding "
-                                f"bound {bound:.3g} [{case}]", measured)
+                raise Violation(f"the update has rank > {rank}: σ_{rank + 1} = {figure(excess, bound)} exceeds the "
+                                f"rounding bound {figure(bound, bound * 1e-6)} [{case}]", measured)
             if float(sv[0]) <= 10 * bound:
                 raise RuntimeError(f"non-vacuity guard: σ_1 = {float(sv[0]):.3g} is not far above the "
                                    f"rounding bound {bound:.3g}: the random state did not move the update [{case}]")
@@ -52,6 +53,6 @@ class LowRank(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"factor shapes as in the paper; the measured update has σ_(rank+1) below the "
-            f"rounding bound while σ_1 is far above it in all {rec.examples} examples (worst σ_(rank+1)/bound "
-            f"{rec.worst:.2g})",
+            f"rounding bound while σ_1 is far above it in all {rec.examples} examples"
+            f"{rec.worst_clause('worst σ_(rank+1)/bound')}",
         )

@@ -23,6 +23,7 @@ import torch
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, bias64, build_randomized, effective_weight,
                                   realised_state, run_property, set_state)
 from fidelity.numerics import eps, fwd_k, fwd_tolerance
+from fidelity.stable import figure
 
 
 class NormBound(Check):
@@ -60,22 +61,23 @@ class NormBound(Check):
             q, allowed = ratio(case, config, layer, weight, bias)
             measured = {"measure_over_bound": q, "allowed": allowed}
             if not (q <= allowed):
-                raise Violation(f"{self.text} fails: the measured norm is {q:.6g}× the bound (allowed {allowed:.6g} "
-                                f"with rounding) [{case}]", measured)
+                raise Violation(f"{self.text} fails: the measured norm is {figure(q, allowed - 1, 6)}× the bound "
+                                f"(allowed {allowed:.6g} with rounding) [{case}]", measured)
             if self.aligned is not None:
                 set_state(layer, self.aligned(case, state, weight.to(torch.float64), config))
                 q_aligned, allowed = ratio(case, config, layer, weight, bias)
                 measured["aligned_measure_over_bound"] = q_aligned
                 if not (q_aligned <= allowed):
-                    raise Violation(f"{self.text} fails at the aligned state: the measured norm is {q_aligned:.6g}× "
-                                    f"the bound [{case}]", measured)
+                    raise Violation(f"{self.text} fails at the aligned state: the measured norm is "
+                                    f"{figure(q_aligned, allowed - 1, 6)}× the bound [{case}]", measured)
             record.add(case, q, measured)
 
         def observation(rec) -> str:
             tight = rec.first_measured.get("aligned_measure_over_bound")
-            tight_text = f"; at the aligned state where the paper's bound is attained the ratio is {tight:.6g} on the " \
-                         f"witness" if tight is not None else ""
+            slack = rec.first_measured.get("allowed", 1.0) - 1
+            tight_text = f"; at the aligned state where the paper's bound is attained the ratio is " \
+                         f"{figure(tight, slack, 6)} on the witness" if tight is not None else ""
             return (f"{self.text} holds for the update measured through the forward pass at random trainable values "
-                    f"in all {rec.examples} examples (largest measured/bound {rec.worst:.3g}){tight_text}")
+                    f"in all {rec.examples} examples{rec.worst_clause('largest measured/bound', '.3g')}{tight_text}")
 
         return run_property(prop, profile, subject, observation=observation)

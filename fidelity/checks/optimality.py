@@ -20,6 +20,7 @@ import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property
 from fidelity.numerics import eps
+from fidelity.stable import figure
 
 
 class Optimality(Check):
@@ -63,17 +64,16 @@ class Optimality(Check):
                 raise RuntimeError(f"non-vacuity: the next-best SVD crop is only {next_best - optimum:.3g} worse than "
                                    f"the optimum; the check cannot tell them apart [{case}]")
             if not (rank_excess <= tol):
-                raise Violation(f"the initial term has rank > r: σ_(r+1) = {rank_excess:.3g} > {tol:.3g} [{case}]",
-                                measured)
+                raise Violation(f"the initial term has rank > r: σ_(r+1) = {figure(rank_excess, tol)} > {tol:.3g} "
+                                f"[{case}]", measured)
             if not (abs(error - optimum) <= tol):
-                raise Violation(f"‖W − initial term‖_F = {error:.6g}, the Eckart–Young minimum is {optimum:.6g} "
-                                f"(excess {error - optimum:.3g} > {tol:.3g} = 4·max(d)·eps·σ_1·√min(d)) [{case}]",
-                                measured)
+                raise Violation(f"‖W − initial term‖_F = {figure(error, tol, 6)}, the Eckart–Young minimum is "
+                                f"{figure(optimum, tol, 6)} (excess {figure(error - optimum, tol)} > {tol:.3g} = "
+                                f"4·max(d)·eps·σ_1·√min(d)) [{case}]", measured)
             record.add(case, max(abs(error - optimum), rank_excess) / tol, measured)
 
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"the initial term has rank ≤ r and ‖W − term‖_F equals the Eckart–Young minimum "
-            f"(Σ_(i>r) σ_i²)^½ within 4·max(d)·eps·σ_1·√min(d) in all {rec.examples} examples (worst margin "
-            f"{rec.worst:.2g})",
+            f"(Σ_(i>r) σ_i²)^½ within 4·max(d)·eps·σ_1·√min(d) in all {rec.examples} examples{rec.worst_clause()}",
         )

@@ -17,6 +17,7 @@ import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property
 from fidelity.numerics import eps
+from fidelity.stable import figure
 
 
 class Reconstruction(Check):
@@ -61,7 +62,7 @@ class Reconstruction(Check):
             if bad:
                 what = "the residual is not the tail of the SVD" if self.tail else "W_res + initial term ≠ W"
                 raise Violation(what + ": " + ", ".join(
-                    f"{k} error {v:.3g} > {tolerances[k]:.3g}" for k, v in bad.items())
+                    f"{k} error {figure(v, tolerances[k])} > {tolerances[k]:.3g}" for k, v in bad.items())
                     + f" (4·max(d)·eps·max(σ_1, ‖term‖₂){', ×(1 + σ_(r+1)/gap) for the subspaces' if self.tail else ''})"
                     f" [{case}]",
                     measured)
@@ -74,5 +75,5 @@ class Reconstruction(Check):
             text = "W_res + initial term = W within 4·max(d)·eps·max(σ_1, ‖term‖₂)"
         return run_property(
             prop, profile, subject,
-            observation=lambda rec: f"{text} in all {rec.examples} examples (worst margin {rec.worst:.2g})",
+            observation=lambda rec: f"{text} in all {rec.examples} examples{rec.worst_clause()}",
         )

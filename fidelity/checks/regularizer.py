@@ -16,6 +16,7 @@ import torch
 from fidelity.checks.base import Check, Evidence, Subject, Violation, build_randomized, run_property
 from fidelity.impls.base import NotProvided
 from fidelity.numerics import fwd_tolerance
+from fidelity.stable import figure
 
 
 class Regularizer(Check):
@@ -42,13 +43,15 @@ class Regularizer(Check):
                 raise RuntimeError(f"non-vacuity guard: the paper's regulariser is {paper:.3g} at this random state, "
                                    f"not far above the rounding {tol:.3g} [{case}]")
             if not (abs(value - paper) <= tol):
-                raise Violation(f"the regularisation term added to the loss is {value:.6g}, the paper's formula gives "
-                                f"{paper:.6g} (ratio {value / paper:.4g}; tolerance {tol:.2g}) [{case}]", measured)
+                raise Violation(f"the regularisation term added to the loss is {figure(value, tol, 4)}, the paper's "
+                                f"formula gives {figure(paper, tol, 4)} (ratio {figure(value / paper, tol / paper)}; "
+                                f"tolerance {tol:.2g}) [{case}]", measured)
             record.add(case, abs(value - paper) / tol, measured)
 
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"the loss term equals the paper's regulariser at random trainable values in all "
-            f"{rec.examples} examples (worst margin {rec.worst:.2g}; witness value "
-            f"{rec.first_measured.get('paper', float('nan')):.6g})",
+            f"{rec.examples} examples (witness value "
+            f"{figure(rec.first_measured.get('paper', float('nan')), rec.first_measured.get('tolerance', 0.0), 6)})"
+            f"{rec.worst_clause()}",
         )

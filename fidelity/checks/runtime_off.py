@@ -10,6 +10,7 @@ import torch
 from fidelity.cases import inputs
 from fidelity.checks.base import Check, Evidence, Subject, Violation, randomize, run_property
 from fidelity.numerics import eps, margin
+from fidelity.stable import figure, ratio
 
 
 class RuntimeOff(Check):
@@ -32,11 +33,12 @@ class RuntimeOff(Check):
             measured = {"max_abs_diff": float(err.max()), "margin": m}
             if m > 1.0:
                 raise Violation(f"with coeff = 0 and random trained values the output differs from the base by "
-                                f"{float(err.max()):.3g} ({m:.3g}× the rounding bound) [{off}]", measured)
+                                f"{figure(float(err.max()), float(tol.max()))} ({ratio(m)}× the rounding bound) "
+                                f"[{off}]", measured)
             record.add(off, m, measured)
 
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"with coeff = 0 the output equals the base output within 4·max(d)·eps·(|x||W|ᵀ+|b|) "
-            f"at random trained values in all {rec.examples} examples (worst margin {rec.worst:.2g})",
+            f"at random trained values in all {rec.examples} examples{rec.worst_clause()}",
         )

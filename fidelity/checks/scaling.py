@@ -21,6 +21,7 @@ from fidelity.cases import inputs
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, build_randomized, realised_state, run_property,
                                   set_state)
 from fidelity.numerics import eps, fwd_tolerance
+from fidelity.stable import figure
 
 
 class Scaling(Check):
@@ -72,20 +73,23 @@ class Scaling(Check):
                 s_hat, tol = measure(point_case, point_config, layer, bias)
                 s_claimed = self.law(point_case, point_config)
                 measured[f"{label}s_measured"], measured[f"{label}s_claimed"] = s_hat, s_claimed
+                measured[f"{label}s_tolerance"] = tol
                 m = abs(s_hat - s_claimed) / tol if tol else float("inf")
                 worst = max(worst, m)
                 if not (m <= 1.0):
-                    raise Violation(f"measured scale {s_hat:.10g} ≠ claimed {self.law_text} = {s_claimed:.10g} at "
-                                    f"alpha={point_case.alpha:g}, {spec.rank_field}={getattr(point_case, spec.rank_field)}"
-                                    f" (tolerance {tol:.2g}) [{point_case}]", measured)
+                    raise Violation(f"measured scale {figure(s_hat, tol, 10)} ≠ claimed {self.law_text} = "
+                                    f"{s_claimed:.10g} at alpha={point_case.alpha:g}, "
+                                    f"{spec.rank_field}={getattr(point_case, spec.rank_field)} (tolerance "
+                                    f"{figure(tol, tol * 1e-6, 2)}) [{point_case}]", measured)
             record.add(case, worst, measured)
 
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"scale measured from the output change equals {self.law_text} at (α, "
             f"{spec.rank_field}), (2α, {spec.rank_field}) and a zero-padded larger {spec.rank_field} in all "
-            f"{rec.examples} examples; worst margin {rec.worst:.2g} (witness: measured "
-            f"{rec.first_measured.get('s_measured', float('nan')):.6g})",
+            f"{rec.examples} examples (witness: measured "
+            f"{figure(rec.first_measured.get('s_measured', float('nan')), rec.first_measured.get('s_tolerance', 0.0), 6)})"
+            f"{rec.worst_clause()}",
         )
 
 
@@ -132,8 +136,9 @@ class InitScaling(Check):
                     worst = max(worst, err / (tol / d))
                     if err > tol / d:
                         raise Violation(f"at alpha={alpha:g} the factors' {name} differs from diag(S_r)/d with d = "
-                                        f"{self.law_text} = {d:.6g} by {err:.3g} (tolerance {tol / d:.3g}; measured "
-                                        f"d from the trace: {float(sigma[: case.r].sum() / gram.trace()):.6g}) "
+                                        f"{self.law_text} = {d:.6g} by {figure(err, tol / d)} (tolerance "
+                                        f"{figure(tol / d, tol * 1e-6 / d)}; measured d from the trace: "
+                                        f"{figure(float(sigma[: case.r].sum() / gram.trace()), tol, 6)}) "
                                         f"[{point}]", measured)
                 if first_res is None:
                     first_res = state["weight"]
@@ -143,12 +148,13 @@ class InitScaling(Check):
                 worst = max(worst, err / (2 * tol))
                 if not (err <= 2 * tol):
                     raise Violation(f"W_res depends on alpha: at alpha={alpha:g} it differs from its value at alpha="
-                                    f"{case.r / 2:g} by {err:.3g} (tolerance {2 * tol:.3g}) [{point}]", measured)
+                                    f"{case.r / 2:g} by {figure(err, tol)} (tolerance {figure(2 * tol, tol * 1e-6)}) "
+                                    f"[{point}]", measured)
             record.add(case, worst, measured)
 
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"at α ∈ {{r/2, r, 2r}} the factors' Grams equal diag(S_r)/d with d = "
             f"{self.law_text}, and W_res is the same at every α, within 4·max(d)·eps·σ_1, in all {rec.examples} "
-            f"examples (worst margin {rec.worst:.2g})",
+            f"examples{rec.worst_clause()}",
         )

@@ -13,6 +13,7 @@ import torch
 from fidelity.cases import inputs
 from fidelity.checks.base import Check, Evidence, Subject, Violation, build_randomized, run_property, set_state
 from fidelity.numerics import fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 
 class SignInvariance(Check):
@@ -45,8 +46,8 @@ class SignInvariance(Check):
             measured = {"max_abs_change": float((y_flipped - y).abs().max()), "margin": m, "control_change": control}
             if m > 1.0:
                 raise Violation(f"flipping {int((d < 0).sum())} singular pair(s) with the trainables mapped changed the "
-                                f"output by {measured['max_abs_change']:.3g} ({m:.3g}× the tolerance) [{case}]",
-                                measured)
+                                f"output by {figure(measured['max_abs_change'], float(tol.max()))} ({ratio(m)}× the "
+                                f"tolerance) [{case}]", measured)
             if control <= 10 * float(tol.max()):
                 raise RuntimeError(f"negative control: flipping U alone changed the output by only {control:.3g}; the "
                                    f"check cannot see the basis [{case}]")
@@ -55,6 +56,6 @@ class SignInvariance(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"output unchanged under random sign flips of singular pairs (trainables mapped) "
-            f"in all {rec.examples} examples (worst margin {rec.worst:.2g}); flipping U alone changes it "
+            f"in all {rec.examples} examples{rec.worst_clause()}; flipping U alone changes it "
             f"(witness change {rec.first_measured.get('control_change', float('nan')):.3g})",
         )

@@ -17,6 +17,7 @@ import torch
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, effective_weight, randomize, realised_state,
                                   run_property, set_state)
 from fidelity.numerics import fwd_tolerance, margin
+from fidelity.stable import figure, ratio
 
 # (label, multiple of the drawn coefficient α)
 POINTS = (("zero", 0.0), ("minus", -1.0), ("double", 2.0))
@@ -61,15 +62,17 @@ class SteeringLinearity(Check):
                 raise RuntimeError(f"non-vacuity guard: the update ΔW(α) = {size:.3g} is not far above its rounding "
                                    f"bound [{case}]")
             if max(m_anti, m_hom) > 1.0:
+                noise = float((t["double"] + 2 * t["plus"] + t["zero"]).max())
                 raise Violation(
                     f"the update is not linear in the coefficient α = {case.coeff:g}: ΔW(α) + ΔW(−α) is up to "
-                    f"{measured['max_abs_antisymmetry']:.3g} ({m_anti:.3g}× its rounding bound) and ΔW(2α) − 2ΔW(α) "
-                    f"up to {measured['max_abs_homogeneity']:.3g} ({m_hom:.3g}×), against ΔW(α) up to {size:.3g}, "
+                    f"{figure(measured['max_abs_antisymmetry'], noise)} ({ratio(m_anti)}× its rounding bound) and "
+                    f"ΔW(2α) − 2ΔW(α) up to {figure(measured['max_abs_homogeneity'], noise)} ({ratio(m_hom)}×), "
+                    f"against ΔW(α) up to {figure(size, noise)}, "
                     f"at random trained values [{case}]", measured)
             record.add(case, max(m_anti, m_hom), measured)
 
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"at random trained values ΔW(−α) = −ΔW(α) and ΔW(2α) = 2ΔW(α) within the "
-            f"probes' rounding bounds in all {rec.examples} examples (worst margin {rec.worst:.2g})",
+            f"probes' rounding bounds in all {rec.examples} examples{rec.worst_clause()}",
         )

@@ -18,7 +18,7 @@ def peft_config(peft, config):
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
     from fidelity.impls.peft import trainable_source
-    from peft.tuners.lora import config, dora, layer
+    from peft.tuners.lora import config, dora
 
     return {
         "init": (dora.DoraLinearLayer.update_layer, r"lora_weight = lora_B @ lora_A|weight_norm = self\.get_weight_norm|"
