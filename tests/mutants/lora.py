@@ -29,6 +29,16 @@ class BTinyEps(LoraLinear):
             self.lora_B.normal_().mul_(1e-6)
 
 
+class BBelowRounding(LoraLinear):
+    """B = 1e-30 · randn: the output is bit-exact at init (the update rounds away), but A's step-0 gradient is not
+    zero, and an optimiser that normalises its steps (Adam) moves A at full size: A is live, not dead."""
+
+    def __init__(self, base, r, alpha, use_rslora=False):
+        super().__init__(base, r, alpha, use_rslora)
+        with torch.no_grad():
+            self.lora_B.normal_().mul_(1e-30)
+
+
 class AlphaNotOverR(LoraLinear):
     """α applied instead of α/r."""
 
@@ -151,7 +161,9 @@ class ConfinedToTopR(LoraLinear):
 
 MUTANTS = (
     Mutant("lora", "B_randn", BRandn, ("lora.identity-at-init", "lora.zero-init")),
-    Mutant("lora", "B_tiny_eps", BTinyEps, ("lora.identity-at-init", "lora.zero-init")),
+    Mutant("lora", "B_tiny_eps", BTinyEps, ("lora.identity-at-init", "lora.zero-init", "lora.step0-gradient")),
+    Mutant("lora", "B_below_rounding", BBelowRounding, ("lora.zero-init", "lora.step0-gradient"),
+           survives=("lora.identity-at-init",)),
     Mutant("lora", "alpha_not_over_r", AlphaNotOverR, ("lora.scaling", "lora.forward"), survives=("lora.identity-at-init",)),
     Mutant("lora", "sqrt_r_in_plain_lora", SqrtRInPlainLora, ("lora.scaling", "lora.forward"),
            survives=("lora.identity-at-init", "rslora.scaling")),
@@ -177,5 +189,5 @@ MUTANTS = (
                      "lora.full-space")),
 )
 
-EXPECTED_MUTANTS = 16
-EXPECTED_KILLS = 26
+EXPECTED_MUTANTS = 17
+EXPECTED_KILLS = 29
