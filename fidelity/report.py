@@ -1,19 +1,26 @@
 """`python -m fidelity.report <variant>|all`: run a variant's cells on every implementation, write its review.
 
-Prints one line per cell as it completes (verdict, hypothesis examples run, seconds) and a summary at the end,
-renders `reviews/<variant>.md` with Jinja (Style R, see ../shared/spec/review-format.md) and writes it atomically;
-`all` also writes `reviews/index.md` (one verdict matrix per paper) and `reviews/results.json` (fidelity/results.py).
-`--check` writes nothing and exits non-zero, printing a diff, when a committed file differs from what the code
-produces now. Exit status: 0 when every cell is MATCHES, DEVIATES-OK, a declared known bug or N/A; 1 when any is an
-undeclared DEVIATES, STALE or ERROR, or a declaration matches no cell; 2 on bad input (unknown variant or
-implementation, a malformed paper record, an unreadable paper).
+Prints one line per cell as it completes (verdict, hypothesis examples run, seconds, the exact figures) and a summary
+at the end, renders `reviews/<variant>.md` with Jinja (Style R, see ../shared/spec/review-format.md); `all` also
+writes `reviews/index.md` (one verdict matrix per paper) and `reviews/results.json` (fidelity/results.py). The
+committed files hold the stable form of the evidence (fidelity/stable.py); the exact figures go to the git-ignored
+`.cache/fidelity/exact/`. Everything is validated before the first cell runs, and the files of one run are written as
+one set or not at all (fidelity/output.py). `--check` writes nothing and exits non-zero, printing a diff, when a
+committed file differs from what the code produces now.
+
+Exit status: 0 when every cell is MATCHES, DEVIATES-OK, a declared known bug or N/A; 1 when any is an undeclared
+DEVIATES, STALE or ERROR, a declaration matches no cell, or an implementation failed to load (nothing is written
+then); 2 on bad input (unknown variant or implementation, a bad profile, a malformed paper record, a missing or
+unreadable paper, an output that cannot be written), before any cell runs; 130 when interrupted (nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -22,10 +29,12 @@ from pathlib import Path
 import jinja2
 
 from fidelity.kinds import KINDS
+from fidelity.output import OutputError, OutputLock, check_writable, write_set
 from fidelity.papers.records import Paper, PaperRecordError, load_paper
 from fidelity.papers.sources import PaperSourceError
-from fidelity.profiles import current_profile
+from fidelity.profiles import ProfileError, current_profile
 from fidelity.runner import CellResult, Runner
+from fidelity.stable import stable
 from fidelity.verdicts import Verdict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +47,7 @@ class PaperSource:
     paper: Paper
     source: str  # how the review names the paper text it quotes
     locate: object  # callable(claim) -> (location line "Paper, …", blockquote text or "")
+    unavailable: bool = False  # no local text: the quotes are shown unverified
 
 
 SHARED_PAPERS = REPO_ROOT.parent / "shared" / "papers"  # where CI and developers keep the paper files
@@ -53,6 +63,12 @@ def _shown_path(path: Path) -> str:
     return path.name
 
 
+def _console_path(path: Path) -> str:
+    """A path as progress lines show it: relative to the working directory when inside it, else absolute."""
+    path = path.absolute()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
 def paper_source(paper: Paper, papers_dir: Path | None) -> PaperSource:
     """The paper's text (PDF, else markdown, else none) and a locator for its claims' quotes.
 
@@ -66,7 +82,7 @@ def paper_source(paper: Paper, papers_dir: Path | None) -> PaperSource:
     if isinstance(text, sources.Unavailable):
         return PaperSource(paper, "no local text (no PDF or markdown in the papers directory; quotes unverified)",
                            lambda claim: (f"Paper ({claim.unverified or 'paper text not available'}; "
-                                          "quote not verified)", claim.quote))
+                                          "quote not verified)", claim.quote), unavailable=True)
 
     def where(claim):
         if not claim.quote:
@@ -92,18 +108,12 @@ def verdict_line(result: CellResult) -> str:
     if v is Verdict.DEVIATES:
         head = ev.token if ev and ev.token else "DEVIATES"
         extra = f" {result.reason}." if result.reason else ""
-        return f"{head}.{extra} {ev.observation if ev else ''}".rstrip()
+        return f"{head}.{extra} {stable(ev.observation) if ev else ''}".rstrip()
     if v is Verdict.STALE:
         return f"STALE. The declaration for {result.claim.id} no longer applies: the paper's property now holds."
     if v is Verdict.NA:
         return f"N/A ({result.run.error})."
-    return f"ERROR. {_last_line(result.run.error)}"
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line.split(":")[0] or "Exception" in line.split(":")[0]]
-    return (errors or lines or ["(no message)"])[-1].strip()
+    return f"ERROR. {stable(result.run.error)}"
 
 
 def inference(result: CellResult) -> str:
@@ -114,13 +124,13 @@ def inference(result: CellResult) -> str:
     if v is Verdict.DEVIATES_OK:
         alt = result.alternative.evidence
         return (f"The paper's property does not hold, on purpose: the implementation declares the deviation and "
-                f"its alternative property holds ({alt.observation}); every claim it preserves MATCHES. "
+                f"its alternative property holds ({stable(alt.observation)}); every claim it preserves MATCHES. "
                 f"Evidence: {result.declaration.link or 'the declaration'}.")
     if v is Verdict.DEVIATES and result.known_bug:
         if result.alternative is not None and result.alternative.evidence is not None:
             return (f"A known bug inside a declared deviation: the binding departs from the paper on purpose (its "
                     f"alternative property is stated in the declaration), and that alternative fails the way the "
-                    f"declared known bug does ({result.alternative.evidence.observation}). The binding's evidence: "
+                    f"declared known bug does ({stable(result.alternative.evidence.observation)}). The binding's evidence: "
                     f"{result.declaration.rationale} ({result.declaration.link}).")
         return (f"A known bug, declared by the binding with its evidence: {result.declaration.rationale} "
                 f"({result.declaration.link}).")
@@ -137,11 +147,11 @@ def _cell_view(result: CellResult) -> dict:
     ev = result.evidence
     refs = [s for s in result.sources if s.lines]
     if result.run.error and result.verdict is Verdict.ERROR:
-        observation = f"the check raised: {_last_line(result.run.error)}"
+        observation = f"the check raised: {stable(result.run.error)}"
     elif result.verdict is Verdict.NA:
         observation = result.run.error
     else:
-        observation = ev.observation
+        observation = stable(ev.observation)
     code_lines, last_path, last_line = [], None, None
     for ref in refs:
         if last_path == ref.path and last_line is not None and ref.first > last_line + 1:
@@ -158,7 +168,7 @@ def _cell_view(result: CellResult) -> dict:
         "code_lines": code_lines,
         "no_code": "(no source lines: " + (result.run.error or "the binding reports none") + ")",
         "observation": observation,
-        "falsifying": ev.falsifying if ev and ev.falsifying else "",
+        "falsifying": stable(ev.falsifying).strip() if ev and ev.falsifying else "",
         "inference": inference(result),
         "verdict_line": verdict_line(result),
     }
@@ -180,12 +190,14 @@ def bottom_line(label: str, results: list[CellResult]) -> str:
     return f"**{label}**: {len(bad)} point(s) need attention: {listed} ({tally})."
 
 
-def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=print) -> str:
-    """Run every cell of one variant and return its review as markdown."""
+def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=print,
+           sources: dict[str, PaperSource] | None = None) -> str:
+    """Run every cell of one variant and return its review as markdown (paper texts from `sources` when given, as
+    `prepare` resolved them, else from `papers_dir`)."""
     from fidelity.variants import get_variant
 
     spec = get_variant(variant_name)
-    papers = [paper_source(load_paper(pid), papers_dir) for pid in spec.papers]
+    papers = [(sources or {}).get(pid) or paper_source(load_paper(pid), papers_dir) for pid in spec.papers]
     absent = {impl: b.provides(spec.name, {}) for impl, b in runner.bindings.items()
               if not b.unavailable() and b.provides(spec.name, {})}
     impl_names = [impl for impl in runner.bindings if impl not in absent]
@@ -229,7 +241,7 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
         profile_text=f"{max(1, round(profile.max_examples * spec.examples_fraction))} hypothesis examples per property"
         + (f" ({spec.examples_fraction:.0%} of the profile's {profile.max_examples}: the variant's attach is expensive)"
            if spec.examples_fraction < 1.0 else "")
-        + (", derandomized" if profile.derandomize else ", random seeds"),
+        + f", {profile.describe()}",
         bottom=[bottom_line(runner.bindings[i].label, rs) for i, rs in by_impl.items()],
     )
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
@@ -271,52 +283,152 @@ def summary(results: list[CellResult], problems: list[str]) -> tuple[str, bool]:
     return "\n".join(lines), bool(bad or problems)
 
 
-def main(argv: list[str] | None = None) -> int:
+class ReportError(Exception):
+    """Bad input, found before any cell runs (or an output that cannot be written): one line, exit 2."""
+
+
+_COMMITTED_PAPER = re.compile(r"^Paper: (.*) \(arXiv:(\d{4}\.\d{4,5})v", re.MULTILINE)
+
+
+def _committed_texts(review: Path) -> dict[str, bool]:
+    """arXiv id -> whether the committed review quotes that paper from a located text."""
+    if not review.is_file():
+        return {}
+    text = review.read_text(encoding="utf-8")
+    return {pid: not source.startswith("no local text") for source, pid in _COMMITTED_PAPER.findall(text)}
+
+
+@dataclass
+class Plan:
+    """Everything a run needs, validated before its first cell: variants, bindings, papers, where to write."""
+
+    names: list[str]
+    runner: Runner
+    sources: dict[str, PaperSource]
+    problems: list[str]
+    out: Path
+
+
+def prepare(args: argparse.Namespace) -> Plan:
+    """Validate the whole request up front (ReportError, one line): profile, variants, implementations, every paper
+    of every variant (its record, its text, and that a committed review quoting it verified does not lose that), and
+    that the output directory can be written."""
     from fidelity.impls import UnknownImplementation, all_bindings, get_binding
     from fidelity.impls.declarations_file import problems as declaration_problems
-    from fidelity.results import document, to_json
+    from fidelity.papers.sources import require_papers_dir
     from fidelity.variants import UnknownVariant, all_variants, get_variant
 
+    try:
+        profile = current_profile()
+        names = sorted(all_variants()) if args.variant == "all" else [get_variant(args.variant).name]
+        bindings = {b.name: b for b in map(get_binding, args.impl)} if args.impl else all_bindings()
+        papers_dir = None if args.allow_unverified and not args.papers_dir else require_papers_dir(args.papers_dir)
+        paper_ids = list(dict.fromkeys(pid for name in names for pid in get_variant(name).papers))
+        sources = {pid: paper_source(load_paper(pid), papers_dir) for pid in paper_ids}
+    except (ProfileError, UnknownVariant, UnknownImplementation, PaperRecordError, PaperSourceError) as exc:
+        raise ReportError(str(exc)) from None
+    if args.out.resolve() == REVIEWS_DIR.resolve() and (profile.name != "ci" or profile.seed is not None):
+        raise ReportError(f"reviews/ holds the committed reviews, written under the derandomized ci profile; this run "
+                          f"is `{profile.name}` ({profile.describe()}): write it elsewhere with --out DIR")
+    if not args.allow_unverified:
+        for name in names:
+            for pid, had_text in _committed_texts(args.out / f"{name}.md").items():
+                if had_text and pid in sources and sources[pid].unavailable:
+                    raise ReportError(f"{_console_path(args.out / f'{name}.md')} quotes arXiv:{pid} from its text, "
+                                      f"which is not found here ({sources[pid].source}); point --papers-dir at the "
+                                      "papers, or pass --allow-unverified to write reviews without verified quotes")
+    if not args.check:
+        try:
+            check_writable(args.out)
+        except OutputError as exc:
+            raise ReportError(str(exc)) from None
+    problems = [p for b in bindings.values() for p in declaration_problems(b)]
+    return Plan(names, Runner(bindings, profile), sources, problems, args.out)
+
+
+def produce(plan: Plan, everything: bool, progress=print) -> dict[str, str]:
+    """Run the cells and render the set of files (name in the output directory -> text)."""
+    from fidelity.results import document, to_json
+
+    files = {f"{name}.md": render(name, plan.runner, None, progress, plan.sources) for name in plan.names}
+    if everything:
+        for cell in plan.runner.cells():  # the cells a review leaves out (a variant an implementation lacks): N/A
+            plan.runner.run(*cell)
+        files["index.md"] = render_index(plan.runner, plan.names)
+        files["results.json"] = to_json(document(plan.runner, plan.names))
+    return files
+
+
+def write_exact(plan: Plan, everything: bool) -> Path | None:
+    """The run's exact figures (console precision, every measured number) in the git-ignored cache: never committed,
+    since rounding-level numbers differ between machines. Returns where, or None when the cache cannot be written."""
+    from fidelity.papers.text import cache_dir
+    from fidelity.results import document, to_json
+
+    path = cache_dir() / "exact" / f"{'results' if everything else plan.names[0]}.json"
+    try:
+        write_atomically(path, to_json(document(plan.runner, plan.names, exact=True)))
+    except OSError:
+        return None
+    return path
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of `python -m fidelity.report`."""
     parser = argparse.ArgumentParser(prog="python -m fidelity.report", description=__doc__.splitlines()[0])
     parser.add_argument("variant", help="a variant name (e.g. lora) or 'all' (every review, index.md, results.json)")
     parser.add_argument("--impl", action="append",
                         help="only these implementations (repeatable): a name, or module:object for a binding")
-    parser.add_argument("--papers-dir", type=Path, help="where paper PDFs/markdown live (else $FIDELITY_PAPERS_DIR)")
+    parser.add_argument("--papers-dir", type=Path,
+                        help="where paper PDFs/markdown live (else $FIDELITY_PAPERS_DIR, else ../shared/papers)")
     parser.add_argument("--out", type=Path, default=REVIEWS_DIR, help="output directory (default: reviews/)")
     parser.add_argument("--check", action="store_true", help="write nothing; fail with a diff if a file is out of date")
-    args = parser.parse_args(argv)
+    parser.add_argument("--allow-unverified", action="store_true",
+                        help="write reviews even where a paper's text is missing (its quotes then unverified)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    written: list = []  # becomes [True] once the new set is in place
     try:
-        names = sorted(all_variants()) if args.variant == "all" else [get_variant(args.variant).name]
-        bindings = {b.name: b for b in map(get_binding, args.impl)} if args.impl else all_bindings()
-        runner = Runner(bindings, current_profile())
-        problems = [p for b in bindings.values() for p in declaration_problems(b)]
-        outputs = []
-        for name in names:
-            outputs.append((args.out / f"{name}.md", render(name, runner, args.papers_dir)))
-            if not args.check:  # each review is written as soon as it is complete
-                write_atomically(*outputs[-1])
-                print(f"wrote {_shown_path(outputs[-1][0])}")
-        if args.variant == "all":
-            for cell in runner.cells():  # the cells a review leaves out (a variant an implementation lacks): N/A
-                runner.run(*cell)
-            tables = [(args.out / "index.md", render_index(runner, names)),
-                      (args.out / "results.json", to_json(document(runner, names)))]
-            outputs += tables
-            if not args.check:
-                for path, text in tables:
-                    write_atomically(path, text)
-                    print(f"wrote {_shown_path(path)}")
-    except (UnknownVariant, UnknownImplementation, PaperRecordError, PaperSourceError) as exc:
+        plan = prepare(args)
+        with contextlib.nullcontext() if args.check else OutputLock(args.out):
+            return _run(plan, args, written)
+    except (ReportError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    text, failed = summary(runner.results(), problems)
+    except KeyboardInterrupt:
+        what = "the new files had been written completely" if written else \
+            f"nothing was written; {_console_path(args.out)} is unchanged"
+        print(f"\ninterrupted: {what}", file=sys.stderr)
+        return 130
+
+
+def _run(plan: Plan, args: argparse.Namespace, written: list) -> int:
+    """Run the cells, print the summary, then compare (--check) or write the set; the exit status."""
+    everything = args.variant == "all"
+    files = produce(plan, everything)
+    exact_path = write_exact(plan, everything)
+    text, failed = summary(plan.runner.results(), plan.problems)
     print(text)
+    if exact_path is not None:
+        print(f"exact figures: {_console_path(exact_path)}")
+    broken = {name: b.broken() for name, b in plan.runner.bindings.items() if b.broken()}
     if args.check:
-        stale = [path for path, content in outputs if not _compare(path, content)]
+        stale = [name for name, content in files.items() if not _compare(args.out / name, content)]
         if stale:
-            print(f"out of date: {', '.join(_shown_path(p) for p in stale)}; run python -m fidelity.report "
-                  f"{args.variant} and commit the result", file=sys.stderr)
+            print(f"out of date: {', '.join(_console_path(args.out / n) for n in stale)}; run python -m "
+                  f"fidelity.report {args.variant} and commit the result", file=sys.stderr)
             return 1
+    elif broken:
+        print(f"not written: {', '.join(broken)} failed to load ({next(iter(broken.values()))}); the committed "
+              f"reviews keep their cells; fix it, or leave it out with --impl", file=sys.stderr)
+        return 1
+    else:
+        write_set(args.out, files, written)
+        for name in files:
+            print(f"wrote {_console_path(args.out / name)}")
     return 1 if failed else 0
 
 

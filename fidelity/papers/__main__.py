@@ -10,7 +10,7 @@ from pathlib import Path
 from fidelity.papers.extract import PaperSourceError, PaperText, extract_markdown, extract_pdf
 from fidelity.papers.locate import Ambiguous, Located, NearMiss, QuoteError, Result, check_quote, locate
 from fidelity.papers.records import RECORDS_DIR, Paper, PaperRecordError, load_all, load_paper
-from fidelity.papers.sources import Unavailable, fetch, paper_text, resolve_papers_dir
+from fidelity.papers.sources import Unavailable, fetch, paper_text, require_papers_dir, resolve_papers_dir
 
 EXIT_UNVERIFIED = 1
 EXIT_BAD_INPUT = 2
@@ -84,7 +84,7 @@ def render(text: PaperText) -> str:
 
 
 def _text_or_exit(paper: Paper, papers_dir: Path | None) -> PaperText:
-    text = paper_text(paper, papers_dir)
+    text = paper_text(paper, require_papers_dir(papers_dir))
     if isinstance(text, Unavailable):
         raise PaperSourceError(f"arXiv:{paper.arxiv_id}: {text.reason}")
     return text
@@ -124,11 +124,12 @@ def _verify(args: argparse.Namespace) -> int:
         papers = [load_paper(args.arxiv_id, args.records_dir)]
     else:
         papers = list(load_all(args.records_dir).values())
+    papers_dir = require_papers_dir(args.papers_dir)  # a missing directory is bad input, not "no text"
     rows: list[tuple[str, str, str]] = []
     failed = errors = 0
     for paper in papers:
         try:
-            text = paper_text(paper, args.papers_dir)
+            text = paper_text(paper, papers_dir)
         except PaperSourceError as exc:
             print(f"error: {exc}", file=sys.stderr)
             errors += 1

@@ -1,8 +1,9 @@
 """Where a paper's text comes from: a papers directory holding `<arxiv_id>.pdf` (pinned by sha256 in the
 paper's TOML) or, second-class, `md/<arxiv_id>.md`; and `fetch`, which downloads a pinned PDF from arXiv.
 
-The papers directory is the one given explicitly (`--papers-dir`), else $FIDELITY_PAPERS_DIR, else the
-git-ignored cache `<cache>/papers/` that `fetch` fills. PDFs are never committed (their licences are unknown).
+The papers directory is the one given explicitly (`--papers-dir`), else $FIDELITY_PAPERS_DIR, else `../shared/papers`
+beside the clone when it exists (where this project's CI and developers keep them), else the git-ignored cache
+`<cache>/papers/` that `fetch` fills. PDFs are never committed (their licences are unknown).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from pathlib import Path
 from typing import TextIO
 
 from fidelity.papers.extract import PaperSourceError, PaperText, cache_dir, extract_markdown, extract_pdf
+from fidelity.papers.text import REPO_ROOT
 from fidelity.papers.locate import normalize
 from fidelity.papers.records import Paper
 
-__all__ = ["PaperSourceError", "Unavailable", "fetch", "paper_text", "resolve_papers_dir", "DEFAULT_BASE_URL"]
+__all__ = ["PaperSourceError", "Unavailable", "fetch", "paper_text", "resolve_papers_dir", "require_papers_dir",
+           "DEFAULT_BASE_URL"]
 
 DEFAULT_BASE_URL = "https://arxiv.org/pdf/"
 ENV_PAPERS_DIR = "FIDELITY_PAPERS_DIR"
+SHARED_PAPERS = REPO_ROOT.parent / "shared" / "papers"  # beside the clone, where CI and developers keep the papers
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,28 @@ class Unavailable:
 
 
 def resolve_papers_dir(explicit: Path | str | None = None) -> Path:
-    """The papers directory: `explicit`, else $FIDELITY_PAPERS_DIR, else `<cache>/papers`."""
+    """The papers directory: `explicit`, else $FIDELITY_PAPERS_DIR, else ../shared/papers when it exists, else
+    `<cache>/papers`."""
     if explicit:
         return Path(explicit)
     env = os.environ.get(ENV_PAPERS_DIR)
-    return Path(env) if env else cache_dir() / "papers"
+    if env:
+        return Path(env)
+    return SHARED_PAPERS if SHARED_PAPERS.is_dir() else cache_dir() / "papers"
+
+
+def require_papers_dir(explicit: Path | str | None = None) -> Path:
+    """The papers directory, which must exist: a missing one is a PaperSourceError with the line that fixes it."""
+    directory = resolve_papers_dir(explicit)
+    if directory.is_dir():
+        return directory
+    given = ("--papers-dir" if explicit else f"{ENV_PAPERS_DIR}" if os.environ.get(ENV_PAPERS_DIR) else "")
+    what = f"the papers directory {directory} ({given}) does not exist" if given else \
+        f"no papers directory: neither --papers-dir nor {ENV_PAPERS_DIR} is set, and neither {SHARED_PAPERS} nor " \
+        f"the cache {directory} exists"
+    raise PaperSourceError(f"{what}; pass --papers-dir DIR (or set {ENV_PAPERS_DIR}=DIR) naming the directory that "
+                           f"holds <arxiv-id>.pdf and md/<arxiv-id>.md, or fill the cache with "
+                           f"`python -m fidelity.papers fetch <arxiv-id>`")
 
 
 def paper_text(paper: Paper, papers_dir: Path | str | None = None) -> PaperText | Unavailable:

@@ -63,8 +63,16 @@ def test_verify_table_and_exit_codes(capsys, setup, records, synthetic):
 
 def test_verify_without_text_is_unverified_not_failed(capsys, records, synthetic, tmp_path):
     (records / f"{ARXIV_ID}.toml").write_text(paper_toml(synthetic.sha256), encoding="utf-8")
+    (tmp_path / "empty").mkdir()
     code, out, err = _run(capsys, "verify", "--papers-dir", str(tmp_path / "empty"), "--records-dir", str(records))
     assert code == 0 and "unverified" in out and "no local text" in out and "fetch" in err
+
+
+def test_a_papers_dir_that_does_not_exist_is_bad_input(capsys, records, synthetic, tmp_path):
+    (records / f"{ARXIV_ID}.toml").write_text(paper_toml(synthetic.sha256), encoding="utf-8")
+    code, out, err = _run(capsys, "verify", "--papers-dir", str(tmp_path / "nowhere"), "--records-dir", str(records))
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "nowhere" in err and "does not exist" in err and "--papers-dir" in err
 
 
 @pytest.mark.parametrize(

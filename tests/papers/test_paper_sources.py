@@ -9,12 +9,14 @@ import shutil
 import pytest
 from synthetic_paper import ARXIV_ID, build_encrypted, build_paper, build_scanned, paper_toml, write_markdown
 
+from fidelity.papers import sources
 from fidelity.papers.records import parse_paper
 from fidelity.papers.sources import (
     PaperSourceError,
     Unavailable,
     fetch,
     paper_text,
+    require_papers_dir,
     resolve_papers_dir,
 )
 
@@ -35,7 +37,12 @@ def papers(tmp_path, synthetic):
 def test_papers_dir_resolution(tmp_path, monkeypatch):
     monkeypatch.setenv("FIDELITY_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("FIDELITY_PAPERS_DIR", raising=False)
+    monkeypatch.setattr(sources, "SHARED_PAPERS", tmp_path / "shared" / "papers")
     assert resolve_papers_dir() == tmp_path / "cache" / "papers"
+    with pytest.raises(PaperSourceError, match="no papers directory.*--papers-dir"):
+        require_papers_dir()
+    (tmp_path / "shared" / "papers").mkdir(parents=True)  # ../shared/papers beside the clone, when it exists
+    assert resolve_papers_dir() == require_papers_dir() == tmp_path / "shared" / "papers"
     monkeypatch.setenv("FIDELITY_PAPERS_DIR", str(tmp_path / "env"))
     assert resolve_papers_dir() == tmp_path / "env"
     assert resolve_papers_dir(tmp_path / "flag") == tmp_path / "flag"
