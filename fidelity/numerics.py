@@ -6,6 +6,8 @@ absolute constant.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 # bfloat16 runs only where a claim is about structure rather than rounding (the trainable set, K06), and for
@@ -32,9 +34,10 @@ def margin(error: torch.Tensor, tolerance: torch.Tensor) -> float:
     """Largest error/tolerance ratio (≤ 1 passes); a zero tolerance counts only an exact zero error, and a NaN or
     infinite error (or tolerance) is an infinite margin, never a pass (NaN compares False with every bound)."""
     error = error.abs().to(torch.float64)
-    tolerance = tolerance.to(torch.float64)
-    error = torch.where(torch.isfinite(error) & torch.isfinite(tolerance), error, torch.full_like(error, float("inf")))
-    safe = torch.where(tolerance > 0, tolerance, torch.full_like(tolerance, float("inf")))
-    ratio = torch.where((tolerance == 0) & (error > 0), torch.full_like(error, float("inf")), error / safe)
-    ratio = torch.where(torch.isnan(ratio), torch.full_like(ratio, float("inf")), ratio)
-    return float(ratio.max()) if ratio.numel() else 0.0
+    if not error.numel():
+        return 0.0
+    tolerance = torch.as_tensor(tolerance, dtype=torch.float64)
+    if not (bool(torch.isfinite(error).all()) and bool(torch.isfinite(tolerance).all())):
+        return float("inf")
+    # x / 0 is inf for x > 0 and nan for x = 0: an exact zero error within a zero tolerance passes
+    return float(torch.nan_to_num(error / tolerance, nan=0.0, posinf=math.inf).max())

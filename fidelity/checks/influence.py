@@ -84,8 +84,9 @@ class Influence(Check):
                         set_state(layer, {name: moved})
                         with torch.no_grad():
                             moved_change = layer(x).to(torch.float64) - y
-                        if margin(moved_change, tol) > ratio:
-                            ratio, change = margin(moved_change, tol), moved_change
+                        moved_ratio = margin(moved_change, tol)
+                        if moved_ratio > ratio:
+                            ratio, change = moved_ratio, moved_change
                     set_state(layer, {name: value})
                     weakest = min(weakest, ratio)
                     if ratio <= INFLUENCE:

@@ -160,13 +160,20 @@ def parse_paper(text: str, source: Path | None = None) -> Paper:
     )
 
 
+_PARSED: dict[tuple[Path, int, int], Paper] = {}  # (path, mtime, size) -> its record: the runner asks once per cell
+
+
 def load_paper(arxiv_id: str, records_dir: Path = RECORDS_DIR) -> Paper:
-    """Load `papers/<arxiv_id>.toml`."""
+    """Load `papers/<arxiv_id>.toml` (parsed once per version of the file)."""
     path = records_dir / f"{arxiv_id}.toml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in records_dir.glob("*.toml"))) or "none"
         raise PaperRecordError(f"no paper record {path.name} in {records_dir}; known papers: {known}")
-    return parse_paper(path.read_text(encoding="utf-8"), source=path)
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _PARSED:
+        _PARSED[key] = parse_paper(path.read_text(encoding="utf-8"), source=path)
+    return _PARSED[key]
 
 
 def load_all(records_dir: Path = RECORDS_DIR) -> dict[str, Paper]:
