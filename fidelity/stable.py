@@ -4,14 +4,15 @@ The committed reviews, index and results are checked for freshness on whatever m
 numbers differ between CPUs, BLAS code paths and thread counts. So a check writes its evidence once, marking what
 depends on rounding, and the text is rendered two ways (README, "Committed output"):
 
-- `exact(text)`: everything, at full precision: the console, test failures, `.cache/fidelity/results-exact.json`;
+- `exact(text)`: everything, at full precision: the console, test failures, `.cache/fidelity/exact/`;
 - `stable(text)`: what the committed files hold: a `noisy(...)` part is replaced by its stable wording (by default it
   is left out), everything else is kept verbatim.
 
 What a check may leave unmarked: exact numbers (shapes, hyper-parameters, counts, tolerances' constants), and
-macroscopic measurements, i.e. quantities at least 1000 times their own rounding noise, shown with at most three
-significant digits (`figure` shows one with a known noise level to the decade that noise allows). What it must mark:
-margins (error/tolerance ratios), errors at rounding level, and which example happened to be the worst.
+macroscopic measurements, i.e. quantities far above their own rounding noise, shown with at most three significant
+digits (`figure` shows one whose noise is bounded, e.g. by its tolerance, to the digits that bound allows). What it must mark:
+margins (error/tolerance ratios: `ratio`), errors at rounding level, which example happened to be the worst, and sizes
+that rounding itself moves (an iterative algorithm's error: `magnitude`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 
 _OPEN, _MID, _CLOSE = "\ue000", "\ue001", "\ue002"  # private-use code points: never in paper, code or config text
 _MARKED = re.compile(f"{_OPEN}([^{_OPEN}{_MID}{_CLOSE}]*){_MID}([^{_OPEN}{_MID}{_CLOSE}]*){_CLOSE}")
-NOISE_FACTOR = 1000.0  # a shown digit is at least this many times the value's rounding noise
+NOISE_FACTOR = 100.0  # a committed digit's place value is at least this many times the value's noise bound
 
 
 def noisy(text: str, instead: str = "") -> str:
@@ -40,11 +41,11 @@ def stable(text: str) -> str:
 
 
 def figure(value: float, noise: float, digits: int = 3) -> str:
-    """A measured `value` with a known rounding `noise` (e.g. its check's tolerance): committed to at most `digits`
+    """A measured `value` whose rounding noise is bounded by `noise` (e.g. its check's tolerance, which bounds the
+    rounding of a correct computation and is far above what two machines differ by): committed to at most `digits`
     significant digits, and only to those whose place value is at least NOISE_FACTOR × `noise` (with digits=10,
     1.333332222 at a tolerance of 6e-13; 2.39 at 1e-6), so they are the same on every machine; on the console to at
-    least six. A value that does not stand that far above its noise
-    is committed as "below" that resolution."""
+    least six. A value that does not stand that far above its noise is committed as "below" that resolution."""
     if not (math.isfinite(value) and math.isfinite(noise) and noise > 0):
         return f"{value:.4g}"
     resolution = 10.0 ** math.ceil(math.log10(NOISE_FACTOR * noise))

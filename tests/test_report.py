@@ -33,6 +33,13 @@ def test_review_has_a_section_per_claim_with_quote_code_observation_and_verdict(
     assert "no real bugs: 14 of 14 points" in text
 
 
+def test_a_review_holds_only_what_rounding_cannot_change():
+    text = _render(ReferenceBinding(), "reference")
+    assert "worst margin" not in text and "worst case" not in text  # console-only (fidelity/stable.py)
+    assert not any("\ue000" <= ch <= "\ue002" for ch in text)  # no stray markers
+    assert "within 2(n+2)·eps(dtype)·scale in all" in text
+
+
 def test_a_deviation_is_reported_with_measured_numbers_and_the_falsifying_example():
     text = _render(ReferenceBinding({"lora": AlphaNotOverR}, name="mutant"), "mutant")
     assert "VERDICT (mutant): DEVIATES. measured scale 16 ≠ claimed α/r = 2" in text
