@@ -9,7 +9,8 @@ VARIANT ?= antipasto_dplr
 # Paper PDFs are never committed; CI and developers keep them in ../shared/papers.
 export FIDELITY_PAPERS_DIR ?= $(abspath ../shared/papers)
 
-.PHONY: review test freshness bench clean-venv
+SOAK_SEEDS ?= 2
+.PHONY: review test freshness freshness-paths soak bench clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +26,19 @@ test: $(VENV)/.installed
 
 # The committed reviews, index and results file are what the code produces now (CI runs this after `make test`).
 freshness: $(VENV)/.installed
-	$(PY) -m fidelity.report all --check
+	$(PY) -m fidelity.report all --check --quiet
+
+# ... and what it produces on other BLAS/ATen code paths, as on a CI machine with another CPU (README, "Committed
+# output"): every file on the most different path (scalar ATen kernels, MKL's bit-compatible mode), the main review
+# on AVX2 kernels and with two torch threads.
+freshness-paths: $(VENV)/.installed
+	MKL_CBWR=COMPATIBLE ATEN_CPU_CAPABILITY=default $(PY) -m fidelity.report all --check --quiet
+	MKL_CBWR=AVX2 ATEN_CPU_CAPABILITY=avx2 $(PY) -m fidelity.report antipasto_dplr --check --quiet
+	FIDELITY_THREADS=2 $(PY) -m fidelity.report antipasto_dplr --check --quiet
+
+# Fresh seeds (derived from the commit) for every reference and PEFT cell: a verdict that moves is a false alarm.
+soak: $(VENV)/.installed
+	$(PY) scripts/soak.py --seeds $(SOAK_SEEDS)
 
 bench: $(VENV)/.installed
 	$(PY) scripts/bench.py

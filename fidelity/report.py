@@ -385,6 +385,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="write nothing; fail with a diff if a file is out of date")
     parser.add_argument("--allow-unverified", action="store_true",
                         help="write reviews even where a paper's text is missing (its quotes then unverified)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress line per cell, only the summary")
     return parser.parse_args(argv)
 
 
@@ -408,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(plan: Plan, args: argparse.Namespace, written: list) -> int:
     """Run the cells, print the summary, then compare (--check) or write the set; the exit status."""
     everything = args.variant == "all"
-    files = produce(plan, everything)
+    files = produce(plan, everything, progress=(lambda line: None) if args.quiet else print)
     exact_path = write_exact(plan, everything)
     text, failed = summary(plan.runner.results(), plan.problems)
     print(text)

@@ -49,7 +49,14 @@ def main() -> None:
             ("`python -m fidelity.report all` (ci profile)",
              timed([py, "-m", "fidelity.report", "all", "--out", out], {"FIDELITY_PROFILE": "ci"})),
             ("`python -m fidelity.report all --check` (the freshness gate)",
-             timed([py, "-m", "fidelity.report", "all", "--check"], {"FIDELITY_PROFILE": "ci"})),
+             timed([py, "-m", "fidelity.report", "all", "--check", "-q"], {"FIDELITY_PROFILE": "ci"})),
+            ("… the same on the compatible code path (`MKL_CBWR=COMPATIBLE ATEN_CPU_CAPABILITY=default`)",
+             timed([py, "-m", "fidelity.report", "all", "--check", "-q"],
+                   {"FIDELITY_PROFILE": "ci", "MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "default"})),
+            ("`make -j2 freshness freshness-paths` (what CI runs after `make test`)",
+             timed(["make", "-j2", "--output-sync=target", "freshness", "freshness-paths"])),
+            ("`python scripts/soak.py --seeds 2` (CI's bounded soak: reference and PEFT, 2 processes)",
+             timed([py, "scripts/soak.py", "--seeds", "2"])),
         ]
     print(f"| what | wall time on {os.cpu_count()} cores |\n|---|---|")
     for name, seconds in rows:
