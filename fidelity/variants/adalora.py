@@ -80,12 +80,18 @@ def regularizer(state, cfg):
 
 
 def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
-    """Q ~ N(0, 1/√d_in), P ~ N(0, 1/√d_out) (unit-scale rows and columns, far from orthonormal); Λ = ±U(0.5, 1.5)
-    with random signs, rescaled so that ‖s P Λ Q‖_F = 0.3 ‖W‖_F (claim-kinds.md §1.4). Λ's magnitudes are kept off
-    zero: a near-zero singular value would mute its whole triplet, and with it the influence of its P column and Q row."""
+    """Q's rows and P's columns in random directions with norms drawn from [1.5, 2.5]; Λ = ±U(0.5, 1.5) with random
+    signs, rescaled so that ‖s P Λ Q‖_F = 0.3 ‖W‖_F (claim-kinds.md §1.4).
+
+    Far from orthonormal by construction: every diagonal entry of PᵀP − I and QQᵀ − I is at least 1.5² − 1, so the
+    regulariser is at least 2 · 1.56 γ r. (Gaussian factors of unit expected norm, as before, drew a single column of
+    norm ≈ 1 at r = 1 now and then: an orthonormal factor, and a regulariser at rounding level.) Λ's magnitudes are
+    kept off zero: a near-zero singular value would mute its whole triplet, and with it its P column and Q row."""
     gen = case.generator(stream=4)
-    down = torch.randn(case.r, case.d_in, generator=gen, dtype=torch.float64) / math.sqrt(case.d_in)
-    up = torch.randn(case.d_out, case.r, generator=gen, dtype=torch.float64) / math.sqrt(case.d_out)
+    down = torch.randn(case.r, case.d_in, generator=gen, dtype=torch.float64)
+    down *= (1.5 + torch.rand(case.r, 1, generator=gen, dtype=torch.float64)) / down.norm(dim=1, keepdim=True)
+    up = torch.randn(case.d_out, case.r, generator=gen, dtype=torch.float64)
+    up *= (1.5 + torch.rand(1, case.r, generator=gen, dtype=torch.float64)) / up.norm(dim=0, keepdim=True)
     signs = torch.where(torch.rand(case.r, 1, generator=gen, dtype=torch.float64) < 0.5, -1.0, 1.0)
     singular = signs * (0.5 + torch.rand(case.r, 1, generator=gen, dtype=torch.float64))
     singular *= 0.3 * weight.norm() / (scaling(cfg) * ((up * singular.T) @ down).norm())
