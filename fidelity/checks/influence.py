@@ -3,12 +3,17 @@
 At a random non-degenerate state (claim-kinds.md §1.4), each trainable role is perturbed entry by entry by 10 % of
 its own size or of the role's, δ = ±0.1 (|p| + rms(p) + 1e-3) with random signs: as a whole, then slice
 by slice (each coordinate of a vector, each row and each column of a matrix; at most SLICES per axis, the first and
-the last always among them, the rest drawn from the case's seed). A slice of several entries is also perturbed by a
-δ of the same norm orthogonal to its current value: a part the method uses only through its direction (DeLoRA's
-normalised columns of B) is invariant to a δ that happens to be parallel to it, which random signs give a 2-entry
-column half the time. The larger of the two moves must exceed, on some output entry of a random batch and the probe
-rows I_{d_in}, INFLUENCE × that entry's T-fwd rounding bound 2(n+2)·eps·scale (an unused part moves nothing, or only
-by rounding, ≤ 2×: two rounded outputs are subtracted). An entry's step is at least a tenth of its role's rms: an entry
+the last always among them, the rest drawn from the case's seed). Each slice is moved by +δ and by −δ: for any
+output f that depends on the slice, f(p + δ) − f(p − δ) ≈ 2 δ·∇f, so one of the two moves is at least δ·∇f even where
+one step lands across a stationary point (a RoAd angle 0.23 rad below π stepped by +0.44 rad has the same cos as
+before). A slice of several entries is also moved by a δ of the same norm orthogonal to its current value: a part
+the method uses only through its direction (DeLoRA's normalised columns of B) is invariant to a δ that happens to be
+parallel to it, which random signs give a 2-entry column half the time. The largest move must exceed, on some output
+entry of a random batch and the probe rows I_{d_in}, INFLUENCE × that entry's T-fwd rounding bound 2(n+2)·eps·scale
+(an unused part moves nothing, or only by rounding, ≤ 2×: two rounded outputs are subtracted). A move below
+DECISIVE = 100× is tried again with steps 10 and 100 times larger: a used part grows with its step, an unused one
+stays at rounding, so the decision is never made near the threshold (PEFT DoRA's B entry of a row of W nearly parallel
+to A, at d_in = 2, moved row 24's direction by 11× the bound, then by 110× with a tenfold step). An entry's step is at least a tenth of its role's rms: an entry
 that a random state drew near 0 (0.016 in a row of norm 2.3) would otherwise turn a normalised row by too little to
 see in float32 (15.6× the bound, against the 10× required). History C.14: a probe that perturbed one known parameter
 name missed an adapter whose only trainable it did not recognise; a gain read through a wrong slice (a part of the
@@ -27,6 +32,8 @@ from fidelity.stable import noisy
 
 SLICES = 12  # slices perturbed per axis of a role (all of them when there are fewer)
 INFLUENCE = 10.0  # a 10 % perturbation of a used parameter moves the output by orders more than rounding
+DECISIVE = 10 * INFLUENCE  # a move this far above rounding needs no larger step
+ESCALATION = (1.0, 10.0, 100.0)  # step multiples tried in turn while the move is not decisive
 
 
 def _orthogonal(value: torch.Tensor, like: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -76,23 +83,27 @@ class Influence(Check):
                 signs = torch.where(torch.rand(value.shape, generator=gen) < 0.5, -1.0, 1.0).to(torch.float64)
                 for label, index in _slices(tuple(value.shape), gen):
                     step = (signs * size)[index]
-                    steps = [step] + ([_orthogonal(value[index], step, gen)] if step.numel() > 1 else [])
+                    steps = [step, -step] + ([_orthogonal(value[index], step, gen)] if step.numel() > 1 else [])
                     ratio, change = -1.0, None
-                    for delta in steps:
-                        moved = value.clone()
-                        moved[index] += delta
-                        set_state(layer, {name: moved})
-                        with torch.no_grad():
-                            moved_change = layer(x).to(torch.float64) - y
-                        moved_ratio = margin(moved_change, tol)
-                        if moved_ratio > ratio:
-                            ratio, change = moved_ratio, moved_change
+                    for grow in ESCALATION:
+                        for delta in steps:
+                            moved = value.clone()
+                            moved[index] += grow * delta
+                            set_state(layer, {name: moved})
+                            with torch.no_grad():
+                                moved_change = layer(x).to(torch.float64) - y
+                            moved_ratio = margin(moved_change, tol)
+                            if moved_ratio > ratio:
+                                ratio, change = moved_ratio, moved_change
+                        if ratio > DECISIVE:
+                            break
                     set_state(layer, {name: value})
                     weakest = min(weakest, ratio)
                     if ratio <= INFLUENCE:
                         moved = float(change.abs().max())
                         measured = {"output_change": moved, "ratio": ratio}
-                        raise Violation(f"perturbing '{name}' {label} by 10 % of its scale moved the output by only "
+                        raise Violation(f"perturbing '{name}' {label} by ±10 % of its scale, and up to "
+                                        f"{ESCALATION[-1]:g} times that, moved the output by only "
                                         + noisy(f"{moved:.3g}, at most {ratio:.3g}× an entry's rounding bound",
                                                 "up to its rounding bound")
                                         + f" (required > {INFLUENCE:g}×): that part of the parameter is not used "
@@ -103,6 +114,8 @@ class Influence(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"perturbing each trainable tensor ({roles}), and each of its coordinates, rows "
-            f"and columns (up to {SLICES} per axis), moved some output entry by more than {INFLUENCE:g}× its rounding bound "
-            f"in all {rec.examples} examples" + noisy(f" (weakest move: {INFLUENCE / rec.worst:.3g}× the bound)"),
+            f"and columns (up to {SLICES} per axis), by ±10 % (orthogonally too, for a slice of several entries; up to "
+            f"{ESCALATION[-1]:g} times more where the move is not decisive) moved some output entry by more than "
+            f"{INFLUENCE:g}× its rounding bound in all {rec.examples} examples"
+            + noisy(f" (weakest move: {INFLUENCE / rec.worst:.3g}× the bound, {rec.worst_case})"),
         )
