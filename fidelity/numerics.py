@@ -41,3 +41,18 @@ def margin(error: torch.Tensor, tolerance: torch.Tensor) -> float:
         return float("inf")
     # x / 0 is inf for x > 0 and nan for x = 0: an exact zero error within a zero tolerance passes
     return float(torch.nan_to_num(error / tolerance, nan=0.0, posinf=math.inf).max())
+
+
+# T-decomp (claim-kinds.md §1.5): what a backward-stable decomposition (SVD, QR) may get wrong, k · eps · σ_1 with the
+# spec's typical k = 4 max(d_in, d_out). LAPACK's backward error does not shrink with the matrix, though: torch's SVD
+# measured up to 24 · eps · σ_1 on 3 × 3 float64 layers (scripts/calibrate_decomposition.py), past 4 max(d) for
+# max(d) < 6, and a comparison of two decompositions adds their errors (29 · eps · σ_1 in a thorough soak, which the
+# bound without a floor called a DEVIATES). The floor is four times that worst case, so a correct implementation stays
+# within a quarter of the bound on every drawn shape; a real bug (wrong triplets, a missing pre-division, a float32
+# cast) is off by orders of magnitude more.
+DECOMP_FLOOR = 128
+
+
+def decomp_k(*dims: int) -> int:
+    """T-decomp multiple for a decomposition over these dimensions: 4 · max(dims) + DECOMP_FLOOR."""
+    return 4 * max(dims) + DECOMP_FLOOR

@@ -35,7 +35,7 @@ import torch
 
 from fidelity.cases import LayerCase, base_layer, seed_torch
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property
-from fidelity.numerics import eps
+from fidelity.numerics import decomp_k, eps
 from fidelity.stable import figure, magnitude, noisy
 
 
@@ -106,9 +106,10 @@ def build_with(subject: Subject, case: LayerCase, config, calibration: torch.Ten
 
 
 def allowances(case: LayerCase, ref: Whitened, rows: int) -> tuple[float, float]:
-    """(t_sub, t_alg): the projector allowance (Davis–Kahan) and the rounding of undoing the whitening."""
+    """(t_sub, t_alg): the projector allowance (Davis–Kahan on the SVD of W M, T-decomp with its floor) and the
+    rounding of undoing the whitening, a triangular solve (4 max(d) · eps · κ(M): no decomposition's fixed cost)."""
     u = eps(case.torch_dtype)
-    t_sub = 4 * (max(case.d_in, case.d_out) + rows) * u * ref.condition
+    t_sub = decomp_k(max(case.d_in, case.d_out) + rows) * u * ref.condition
     t_alg = 4 * max(case.d_in, case.d_out) * u * ref.kappa
     return t_sub, t_alg
 
@@ -155,7 +156,7 @@ class CalibrationStatistic(Check):
             if not (dist <= t_sub):
                 raise Violation(f"span of the initial term differs from that of {what}: ‖P̂ − P‖₂ = "
                                 f"{magnitude(dist)} > "
-                                f"{t_sub:.3g} = 4·(max(d)+N)·eps·σ_1/gap of W M{' ×2' if samples > 1 else ''} "
+                                f"{t_sub:.3g} = k_(d+N)·eps·σ_1/gap of W M{' ×2' if samples > 1 else ''} "
                                 f"[{case}]", measured)
             if not (err <= tol_term):
                 raise Violation(f"initial term differs from {what}: ‖T̂ − T‖₂ = {magnitude(err)} > "
@@ -171,7 +172,7 @@ class CalibrationStatistic(Check):
                    f"from the same calibration rows"
         return run_property(
             prop, profile, subject,
-            observation=lambda rec: f"{text}: projector distance within 4·(max(d)+N)·eps·σ_1/gap and the term "
+            observation=lambda rec: f"{text}: projector distance within k_(d+N)·eps·σ_1/gap (k_n = 4·n + 128) and the term "
             f"within ‖W‖₂·(that + 4·max(d)·eps·κ(M)) in all {rec.examples} examples"
             + noisy(f" (witness: distance {rec.first_measured.get('projector_distance', float('nan')):.2g}, term error "
                     f"{rec.first_measured.get('term_error', float('nan')):.2g})") + rec.worst_clause(),

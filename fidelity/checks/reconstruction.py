@@ -3,7 +3,7 @@
 Read back the live residual W_res and the adapter's initial term from the variant spec (`initial_term`:
 U diag(S) Vh for the frozen-SVD-basis variants, s B A for PiSSA); with U_r, σ, Vh_r from an independent float64
 SVD of the original weight, ‖W_res + term − W‖_max and |σ(W_res) − σ_(r+1…)| must be within T-decomp,
-4 max(d_in, d_out) · eps · max(σ_1(W), ‖term‖₂) (W_res = W − term is rounded at the larger of the two scales: an
+k_d · eps · max(σ_1(W), ‖term‖₂), k_d = 4 max(d_in, d_out) + 128 (fidelity/numerics.py) (W_res = W − term is rounded at the larger of the two scales: an
 initial term that is not pre-divided by s, OLoRA's s Q_r R_r, can exceed W), and ‖U_rᵀ W_res‖_max, ‖W_res Vh_rᵀ‖_max
 within T-decomp · (1 + 2 σ_(r+1) / gap_r) + 2(r+2)·eps·‖|W| + |term|‖_F: a backward-stable SVD computes the exact SVD
 of W + E, ‖E‖ ≤ T-decomp, whose top-r subspace is within ‖E‖ / gap_r of the true one (Davis–Kahan); the
@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, realised_state, run_property
-from fidelity.numerics import eps
+from fidelity.numerics import decomp_k, eps
 from fidelity.stable import figure
 
 
@@ -47,7 +47,7 @@ class Reconstruction(Check):
             u, sigma, vh = torch.linalg.svd(w, full_matrices=False)  # independent of the implementation's own SVD
             term = spec.initial_term(state, config)
             scale = max(float(sigma[0]), float(torch.linalg.matrix_norm(term, ord=2)))
-            tol = 4 * max(case.d_in, case.d_out) * eps(case.torch_dtype) * scale
+            tol = decomp_k(case.d_in, case.d_out) * eps(case.torch_dtype) * scale
             errors = {"reconstruction": float((w_res + term - w).abs().max())}
             tolerances = {"reconstruction": tol}
             if self.tail:
@@ -69,18 +69,18 @@ class Reconstruction(Check):
                 what = "the residual is not the tail of the SVD" if self.tail else "W_res + initial term ≠ W"
                 raise Violation(what + ": " + ", ".join(
                     f"{k} error {figure(v, tolerances[k])} > {tolerances[k]:.3g}" for k, v in bad.items())
-                    + f" (4·max(d)·eps·max(σ_1, ‖term‖₂)"
+                    + f" (k_d·eps·max(σ_1, ‖term‖₂), k_d = 4·max(d) + 128"
                     f"{', ×(1 + 2σ_(r+1)/gap) + 2(r+2)·eps·‖|W| + |term|‖_F for the subspaces' if self.tail else ''})"
                     f" [{case}]",
                     measured)
             record.add(case, max(errors[k] / tolerances[k] for k in errors), measured)
 
         if self.tail:
-            text = "W_res + initial term = W and σ(W_res) = σ_(r+1…)(W) within 4·max(d)·eps·max(σ_1, ‖term‖₂), and " \
+            text = "W_res + initial term = W and σ(W_res) = σ_(r+1…)(W) within k_d·eps·max(σ_1, ‖term‖₂), k_d = 4·max(d) + 128, and " \
                    "U_rᵀ W_res = 0, W_res Vh_rᵀ = 0 (U_r, Vh_r from an independent SVD of W) within that ×(1 + " \
                    "2σ_(r+1)/gap) + 2(r+2)·eps·‖|W| + |term|‖_F"
         else:
-            text = "W_res + initial term = W within 4·max(d)·eps·max(σ_1, ‖term‖₂)"
+            text = "W_res + initial term = W within k_d·eps·max(σ_1, ‖term‖₂), k_d = 4·max(d) + 128"
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"{text} in all {rec.examples} examples{rec.worst_clause()}",

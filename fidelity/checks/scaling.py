@@ -20,7 +20,7 @@ import torch
 from fidelity.cases import inputs
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, build_randomized, realised_state, run_property,
                                   set_state)
-from fidelity.numerics import eps, fwd_tolerance
+from fidelity.numerics import decomp_k, eps, fwd_tolerance
 from fidelity.stable import figure
 
 
@@ -99,7 +99,7 @@ class InitScaling(Check):
     Built at init for α ∈ {r/2, r, 2r} with everything else fixed, an init-scaling law states the factors'
     magnitudes: every Gram matrix of the spec's `factor_grams` (A Aᵀ and Bᵀ B for a symmetric √S split) must equal
     diag(σ_1…σ_r(W)) / d(α), d = law(case, config) (σ from an independent float64 SVD of W), within T-decomp
-    4 max(d_in, d_out) · eps · σ_1 / d; and the rewritten base W_res must be the same at every α, within twice
+    k_d · eps · σ_1 / d (T-decomp, k_d = 4 max(d_in, d_out) + 128); and the rewritten base W_res must be the same at every α, within twice
     that bound — with the identity at init (its own claim) an unchanged W_res is an unchanged initial update.
     The paper's own magnitudes are d = 1 (√S_r whatever α); PEFT's pre-division by s = α/r gives d = s.
     """
@@ -128,7 +128,7 @@ class InitScaling(Check):
                 layer, weight, _ = subject.build(point, config)
                 state = realised_state(layer)
                 sigma = torch.linalg.svdvals(weight.to(torch.float64))
-                tol = 4 * max(case.d_in, case.d_out) * eps(case.torch_dtype) * float(sigma[0])
+                tol = decomp_k(case.d_in, case.d_out) * eps(case.torch_dtype) * float(sigma[0])
                 d = self.law(point, config)
                 for name, gram in spec.factor_grams(state).items():
                     err = float((gram - torch.diag(sigma[: case.r] / d)).abs().max())
@@ -155,6 +155,6 @@ class InitScaling(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"at α ∈ {{r/2, r, 2r}} the factors' Grams equal diag(S_r)/d with d = "
-            f"{self.law_text}, and W_res is the same at every α, within 4·max(d)·eps·σ_1, in all {rec.examples} "
+            f"{self.law_text}, and W_res is the same at every α, within k_d·eps·σ_1 (k_d = 4·max(d) + 128), in all {rec.examples} "
             f"examples{rec.worst_clause()}",
         )

@@ -13,7 +13,6 @@ from Λ = 0, so only Λ gets a gradient on step 0; P and Q are random Gaussian (
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch

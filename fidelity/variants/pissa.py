@@ -22,7 +22,7 @@ from fidelity.cases import LayerCase, layer_cases
 from fidelity.checks import (Citation, Decomposition, Formula, Identity, InitScaling, Inventory, Liveness,
                              Optimality, Reconstruction)
 from fidelity.checks.decomposition import SubspaceClaim
-from fidelity.numerics import eps
+from fidelity.numerics import decomp_k, eps
 from fidelity.variants.base import Role, VariantSpec
 from fidelity.variants.lora import LORA_FACTORS, scaled_delta
 
@@ -65,7 +65,7 @@ def subspaces(case, state, weight, calibration, cfg) -> list[SubspaceClaim]:
     condition = float(sigma[0] / (sigma[r - 1] - sigma[r]))  # gapped cases: r < min(d_in, d_out)
     approx = 0.0
     if cfg.niter:
-        t_sub = 4 * max(case.d_in, case.d_out) * eps(case.torch_dtype) * condition
+        t_sub = decomp_k(case.d_in, case.d_out) * eps(case.torch_dtype) * condition
         approx = fast_svd_allowance(sigma, r, cfg.niter, t_sub)
     return [SubspaceClaim("col(B)", state["up"], u[:, :r], condition, u[:, -r:], approx),
             SubspaceClaim("row(A)", state["down"].T, vh[:r].T, condition, vh[-r:].T, approx)]
