@@ -10,9 +10,10 @@ before). A slice of several entries is also moved by a δ of the same norm ortho
 the method uses only through its direction (DeLoRA's normalised columns of B) is invariant to a δ that happens to be
 parallel to it, which random signs give a 2-entry column half the time. The largest move must exceed, on some output
 entry of a random batch and the probe rows I_{d_in}, INFLUENCE × that entry's T-fwd rounding bound 2(n+2)·eps·scale
-(an unused part moves nothing, or only by rounding, ≤ 2×: two rounded outputs are subtracted). A move below
-DECISIVE = 100× is tried again with steps 10 and 100 times larger: a used part grows with its step, an unused one
-stays at rounding, so the decision is never made near the threshold (PEFT DoRA's B entry of a row of W nearly parallel
+(an unused part moves nothing, or only by rounding, ≤ 2×: two rounded outputs are subtracted). The moves are tried in
+turn until one is decisive, above DECISIVE = 100× (almost always the first), then again with steps 10 and 100 times
+larger: a used part grows with its step, an unused one stays at rounding, so the decision is never made near the
+threshold (PEFT DoRA's B entry of a row of W nearly parallel
 to A, at d_in = 2, moved row 24's direction by 11× the bound, then by 110× with a tenfold step). An entry's step is at least a tenth of its role's rms: an entry
 that a random state drew near 0 (0.016 in a row of norm 2.3) would otherwise turn a normalised row by too little to
 see in float32 (15.6× the bound, against the 10× required). History C.14: a probe that perturbed one known parameter
@@ -85,16 +86,15 @@ class Influence(Check):
                     step = (signs * size)[index]
                     steps = [step, -step] + ([_orthogonal(value[index], step, gen)] if step.numel() > 1 else [])
                     ratio, change = -1.0, None
-                    for grow in ESCALATION:
-                        for delta in steps:
-                            moved = value.clone()
-                            moved[index] += grow * delta
-                            set_state(layer, {name: moved})
-                            with torch.no_grad():
-                                moved_change = layer(x).to(torch.float64) - y
-                            moved_ratio = margin(moved_change, tol)
-                            if moved_ratio > ratio:
-                                ratio, change = moved_ratio, moved_change
+                    for delta in (grow * step for grow in ESCALATION for step in steps):  # until one is decisive
+                        moved = value.clone()
+                        moved[index] += delta
+                        set_state(layer, {name: moved})
+                        with torch.no_grad():
+                            moved_change = layer(x).to(torch.float64) - y
+                        moved_ratio = margin(moved_change, tol)
+                        if moved_ratio > ratio:
+                            ratio, change = moved_ratio, moved_change
                         if ratio > DECISIVE:
                             break
                     set_state(layer, {name: value})
