@@ -1,8 +1,8 @@
 """pytest settings of the verification (`pytest fidelity/`), validated before anything is collected.
 
 A bad FIDELITY_PROFILE, FIDELITY_SEED or FIDELITY_VARIANTS, or a malformed paper record, is one usage-error line
-(`ERROR: …`, exit 4), not a traceback per cell. `--hypothesis-seed N` seeds every property (FIDELITY_SEED=N): under the
-derandomized `ci` profile that turns its fixed examples into a seeded random search of the same size.
+(`ERROR: …`, exit 4), not a traceback per cell. `--hypothesis-seed N` seeds every property (FIDELITY_SEED=N): under
+the derandomized `ci` profile that turns its fixed examples into a seeded random search of the same size.
 """
 
 from __future__ import annotations

@@ -130,7 +130,8 @@ def inference(result: CellResult) -> str:
         if result.alternative is not None and result.alternative.evidence is not None:
             return (f"A known bug inside a declared deviation: the binding departs from the paper on purpose (its "
                     f"alternative property is stated in the declaration), and that alternative fails the way the "
-                    f"declared known bug does ({stable(result.alternative.evidence.observation)}). The binding's evidence: "
+                    f"declared known bug does ({stable(result.alternative.evidence.observation)}). The binding's "
+                    f"evidence: "
                     f"{result.declaration.rationale} ({result.declaration.link}).")
         return (f"A known bug, declared by the binding with its evidence: {result.declaration.rationale} "
                 f"({result.declaration.link}).")

@@ -10,9 +10,9 @@ depends on rounding, and the text is rendered two ways (README, "Committed outpu
 
 What a check may leave unmarked: exact numbers (shapes, hyper-parameters, counts, tolerances' constants), and
 macroscopic measurements, i.e. quantities far above their own rounding noise, shown with at most three significant
-digits (`figure` shows one whose noise is bounded, e.g. by its tolerance, to the digits that bound allows). What it must mark:
-margins (error/tolerance ratios: `ratio`), errors at rounding level, which example happened to be the worst, and sizes
-that rounding itself moves (an iterative algorithm's error: `magnitude`).
+digits (`figure` shows one whose noise is bounded, e.g. by its tolerance, to the digits that bound allows). What it must
+mark: margins (error/tolerance ratios: `ratio`), errors at rounding level, which example happened to be the worst, and
+sizes that rounding itself moves (an iterative algorithm's error: `magnitude`).
 """
 
 from __future__ import annotations

@@ -68,9 +68,10 @@ def _one_line_error(capsys) -> str:
 @needs_papers
 def test_without_a_papers_setting_the_shared_papers_are_found(monkeypatch, tmp_path, quick, capsys):
     monkeypatch.delenv("FIDELITY_PAPERS_DIR", raising=False)
-    assert report.main(["antipasto_dplr", "--impl", "reference", "--out", str(tmp_path)]) == 0
-    plan_sources = report.prepare(report.arguments(["antipasto_dplr", "--impl", "reference", "--out", str(tmp_path)])).sources
-    assert not any(s.unavailable for s in plan_sources.values())  # the PDF and the markdown, from ../shared/papers
+    argv = ["antipasto_dplr", "--impl", "reference", "--out", str(tmp_path)]
+    assert report.main(argv) == 0
+    sources = report.prepare(report.arguments(argv)).sources
+    assert not any(s.unavailable for s in sources.values())  # the PDF and the markdown, from ../shared/papers
 
 
 def test_no_papers_directory_at_all_is_one_line(monkeypatch, tmp_path, no_run, capsys):

@@ -172,11 +172,17 @@ class CalibrationStatistic(Check):
                    f"from the same calibration rows"
         return run_property(
             prop, profile, subject,
-            observation=lambda rec: f"{text}: projector distance within k_(d+N)·eps·σ_1/gap (k_n = 4·n + 128) and the term "
+            observation=lambda rec: f"{text}: projector distance within k_(d+N)·eps·σ_1/gap (k_n = 4·n + 128) and "
+            f"the term "
             f"within ‖W‖₂·(that + 4·max(d)·eps·κ(M)) in all {rec.examples} examples"
             + noisy(f" (witness: distance {rec.first_measured.get('projector_distance', float('nan')):.2g}, term error "
                     f"{rec.first_measured.get('term_error', float('nan')):.2g})") + rec.worst_clause(),
         )
+
+
+def witness_figure(rec, key: str) -> str:
+    """A measured number of the witness, to the digits its tolerance leaves (fidelity/stable.py)."""
+    return figure(rec.first_measured.get(key, float("nan")), rec.first_measured.get("tolerance", 0.0), 4)
 
 
 def weighted_optimality(reading: Reading, subject: Subject, profile) -> Evidence:
@@ -221,7 +227,6 @@ def weighted_optimality(reading: Reading, subject: Subject, profile) -> Evidence
         observation=lambda rec: f"‖(W − T̂) M‖_F equals the weighted Eckart–Young minimum (Σ_(i>r) σ_i(W M)²)^½, "
         f"M = {reading.text}, within ‖M‖₂·√(2r)·‖W‖₂·(t_sub + t_alg) in all {rec.examples} examples"
         f"{rec.worst_clause()}; on the witness the plain SVD's crop gives "
-        f"{figure(rec.first_measured.get('plain_svd_weighted_error', float('nan')), rec.first_measured.get('tolerance', 0.0), 4)}"
-        f" against the minimum "
-        f"{figure(rec.first_measured.get('weighted_minimum', float('nan')), rec.first_measured.get('tolerance', 0.0), 4)}",
+        f"{witness_figure(rec, 'plain_svd_weighted_error')} against the minimum "
+        f"{witness_figure(rec, 'weighted_minimum')}",
     )

@@ -1,12 +1,11 @@
 """K09 decomposition: the stored bases span the subspaces the paper names, compared through projectors.
 
-The variant spec states its subspace claims as `SubspaceClaim`s (an estimate read from the realised tensors,
-the true top-r basis computed independently in float64, the condition σ_1 / gap of the decomposed matrix,
-and a wrong basis for the negative control). Signs and rotations inside the span are free, so only projectors
-are compared: ‖P̂ − P‖₂ ≤ k_d · eps · σ_1 / gap (Davis–Kahan, T-sub; k_d = 4 max(d_in, d_out) + 128, fidelity/numerics.py), or a declared T-approx
-allowance for iterative decompositions; the distance to the wrong subspace must be large (≥ 0.5). A claim that
-the stored basis is itself orthonormal (OLoRA's B = Q_r) also requires ‖Qᵀ Q − I‖_max ≤ k_d · eps
-(T-decomp with σ_1 = 1).
+The variant spec states its subspace claims as `SubspaceClaim`s (an estimate read from the realised tensors, the true
+top-r basis computed independently in float64, the condition σ_1 / gap of the decomposed matrix, and a wrong basis for
+the negative control). Signs and rotations inside the span are free, so only projectors are compared: ‖P̂ − P‖₂ ≤ k_d ·
+eps · σ_1 / gap (Davis–Kahan, T-sub; k_d = 4 max(d_in, d_out) + 128, fidelity/numerics.py), or a declared T-approx
+allowance for iterative decompositions; the distance to the wrong subspace must be large (≥ 0.5). A claim that the
+stored basis is itself orthonormal (OLoRA's B = Q_r) also requires ‖Qᵀ Q − I‖_max ≤ k_d · eps (T-decomp with σ_1 = 1).
 """
 
 from __future__ import annotations
@@ -79,7 +78,8 @@ class Decomposition(Check):
                 if not (dist <= tol):
                     # an iterative or randomized decomposition's error is itself moved by rounding: its order only
                     raise Violation(f"{c.name}: ‖P̂ − P‖₂ = {magnitude(dist)} > {tol:.3g} "
-                                    f"({'declared T-approx' if declared else 'k_d·eps·σ_1/gap, k_d = 4·max(d) + 128'}) [{case}]",
+                                    f"({'declared T-approx' if declared else 'k_d·eps·σ_1/gap, k_d = 4·max(d) + 128'}) "
+                                    f"[{case}]",
                                     measured)
                 if far < 0.5:
                     raise RuntimeError(f"negative control: {c.name} is only {far:.3g} from the wrong subspace; the "
@@ -99,7 +99,9 @@ class Decomposition(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"every stored subspace ({', '.join(seen['names'])}) equals the paper's within "
-            f"{'the declared T-approx allowance' if seen['approx'] else 'T-sub, k_d·eps·condition with k_d = 4·max(d) + 128'} (projectors, so "
-            f"signs are free){', is orthonormal within k_d·eps' if seen['orthonormal'] else ''} and is far from "
-            f"the negative control, in all {rec.examples} examples{rec.worst_clause()}",
+            + ("the declared T-approx allowance" if seen["approx"] else "T-sub, k_d·eps·condition")
+            + " (projectors, so signs are free)"
+            + (", is orthonormal within k_d·eps" if seen["orthonormal"] else "")
+            + f" and is far from the negative control, in all {rec.examples} examples"
+            + (" (k_d = 4·max(d) + 128)" if seen["orthonormal"] or not seen["approx"] else "") + rec.worst_clause(),
         )

@@ -1,24 +1,24 @@
 """K05 per-parameter influence: every trainable tensor, and every slice of it, is used by the forward pass.
 
-At a random non-degenerate state (claim-kinds.md §1.4), each trainable role is perturbed entry by entry by 10 % of
-its own size or of the role's, δ = ±0.1 (|p| + rms(p) + 1e-3) with random signs: as a whole, then slice
-by slice (each coordinate of a vector, each row and each column of a matrix; at most SLICES per axis, the first and
-the last always among them, the rest drawn from the case's seed). Each slice is moved by +δ and by −δ: for any
-output f that depends on the slice, f(p + δ) − f(p − δ) ≈ 2 δ·∇f, so one of the two moves is at least δ·∇f even where
-one step lands across a stationary point (a RoAd angle 0.23 rad below π stepped by +0.44 rad has the same cos as
-before). A slice of several entries is also moved by a δ of the same norm orthogonal to its current value: a part
-the method uses only through its direction (DeLoRA's normalised columns of B) is invariant to a δ that happens to be
-parallel to it, which random signs give a 2-entry column half the time. The largest move must exceed, on some output
-entry of a random batch and the probe rows I_{d_in}, INFLUENCE × that entry's T-fwd rounding bound 2(n+2)·eps·scale
-(an unused part moves nothing, or only by rounding, ≤ 2×: two rounded outputs are subtracted). The moves are tried in
-turn until one is decisive, above DECISIVE = 100× (almost always the first), then again with steps 10 and 100 times
-larger: a used part grows with its step, an unused one stays at rounding, so the decision is never made near the
-threshold (PEFT DoRA's B entry of a row of W nearly parallel
-to A, at d_in = 2, moved row 24's direction by 11× the bound, then by 110× with a tenfold step). An entry's step is at least a tenth of its role's rms: an entry
-that a random state drew near 0 (0.016 in a row of norm 2.3) would otherwise turn a normalised row by too little to
-see in float32 (15.6× the bound, against the 10× required). History C.14: a probe that perturbed one known parameter
-name missed an adapter whose only trainable it did not recognise; a gain read through a wrong slice (a part of the
-vector unused) passes every whole-tensor test.
+At a random non-degenerate state (claim-kinds.md §1.4), each trainable role is perturbed entry by entry by a tenth
+of its own size or of the role's, δ = ±0.1 (|p| + rms(p) + 1e-3) with random signs: as a whole, then slice by slice
+(each coordinate of a vector, each row and each column of a matrix; at most SLICES per axis, the first and the last
+always among them, the rest drawn from the case's seed). A move must change some output entry, on a random batch and
+the probe rows I_{d_in}, by more than INFLUENCE × that entry's T-fwd rounding bound 2(n+2)·eps·scale (an unused part
+moves nothing, or only by rounding, ≤ 2×: two rounded outputs are subtracted). History C.14: a probe that perturbed
+one known parameter name missed an adapter whose only trainable it did not recognise; a gain read through a wrong
+slice (a part of the vector unused) passes every whole-tensor test.
+
+The decision is made far from the threshold, whatever the drawn state:
+- an entry's step is at least a tenth of its role's rms (an entry drawn near 0, 0.016 in a row of norm 2.3, would
+  turn a normalised row by too little to see in float32: 15.6× the bound against the 10× required);
+- each slice is moved by +δ and by −δ: f(p + δ) − f(p − δ) ≈ 2 δ·∇f, so one of the two is at least δ·∇f even where
+  a step lands across a stationary point (a RoAd angle 0.23 rad below π stepped by +0.44 rad keeps its cos);
+- a slice of several entries is also moved orthogonally to its value: a part used only through its direction
+  (DeLoRA's normalised columns of B) ignores a δ parallel to it, which random signs give a 2-entry column half the time;
+- the moves are tried in turn until one is DECISIVE (100× the bound; almost always the first), then again with steps
+  10 and 100 times larger: a used part grows with its step, an unused one stays at rounding (PEFT DoRA's B entry of a
+  row of W nearly parallel to A, at d_in = 2, moved that row by 11× the bound, by 110× with a tenfold step).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ ESCALATION = (1.0, 10.0, 100.0)  # step multiples tried in turn while the move i
 
 
 def _orthogonal(value: torch.Tensor, like: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """A random tensor of `like`'s norm orthogonal to `value` (both one slice): it turns the slice, never rescales it."""
+    """A random tensor of `like`'s norm orthogonal to `value` (both one slice): it turns the slice, never scales it."""
     r = torch.randn(value.shape, generator=gen, dtype=torch.float64)
     norm2 = float(value.pow(2).sum())
     if norm2 > 0:

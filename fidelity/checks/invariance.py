@@ -59,8 +59,9 @@ class Invariance(Check):
             measured = {"max_abs_change": float((y_moved - y).abs().max()), "margin": m,
                         "control_change": float((y_rival - y).abs().max()), "control_margin": control}
             if m > 1.0:
-                raise Violation(f"{self.text} changed the output by {figure(measured['max_abs_change'], float(tol.max()))}"
-                                f" ({ratio(m)}× the tolerance) [{case}]", measured)
+                change = figure(measured['max_abs_change'], float(tol.max()))
+                raise Violation(f"{self.text} changed the output by {change} ({ratio(m)}× the tolerance) [{case}]",
+                                measured)
             if control <= 10.0:
                 raise RuntimeError(f"negative control: {self.control_text} moved the output by only "
                                    f"{measured['control_change']:.3g}; the check cannot see these parameters [{case}]")

@@ -1,12 +1,12 @@
 """K20 optimality: the adapter's initial term is the best rank-r approximation of W (Eckart–Young).
 
-Read back the initial term T from the variant spec (`initial_term`: s B A for PiSSA) at init. With σ from an
-independent float64 SVD of the original W, T must have rank ≤ r (σ_(r+1)(T) ≤ tolerance) and reach the
-Eckart–Young minimum, ‖W − T‖_F = (Σ_{i>r} σ_i²)^{1/2}; since no rank-r matrix does better, equality certifies
-optimality. Tolerance: T-decomp in the Frobenius norm, k_d · eps · σ_1 · √min(d_in, d_out), k_d = 4 max(d_in, d_out)
-+ 128 (fidelity/numerics.py; the rounding E of a backward-stable SVD has ‖E‖₂ ≤ k_d eps σ_1 and rank ≤ min(d)). Non-vacuity: the next-best
-SVD crop (σ_(r+1) kept in place of σ_r) must miss the minimum by more than 10× the tolerance, so a crop of the
-wrong triplets, or of the right ones at the wrong scale, cannot pass.
+Read back the initial term T from the variant spec (`initial_term`: s B A for PiSSA) at init. With σ from an independent
+float64 SVD of the original W, T must have rank ≤ r (σ_(r+1)(T) ≤ tolerance) and reach the Eckart–Young minimum, ‖W −
+T‖_F = (Σ_{i>r} σ_i²)^{1/2}; since no rank-r matrix does better, equality certifies optimality. Tolerance: T-decomp in
+the Frobenius norm, k_d · eps · σ_1 · √min(d_in, d_out), k_d = 4 max(d_in, d_out) + 128 (fidelity/numerics.py; the
+rounding E of a backward-stable SVD has ‖E‖₂ ≤ k_d eps σ_1 and rank ≤ min(d)). Non-vacuity: the next-best SVD crop
+(σ_(r+1) kept in place of σ_r) must miss the minimum by more than 10× the tolerance, so a crop of the wrong triplets, or
+of the right ones at the wrong scale, cannot pass.
 
 With `weighting=` a calibration `Reading` (CorDA's W C, ASVD's W S) the minimum is the weighted one,
 ‖(W − T) M‖_F = (Σ_{i>r} σ_i(W M)²)^{1/2}: see `weighted_optimality` in fidelity/checks/calibration_statistic.py.
@@ -75,5 +75,6 @@ class Optimality(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"the initial term has rank ≤ r and ‖W − term‖_F equals the Eckart–Young minimum "
-            f"(Σ_(i>r) σ_i²)^½ within k_d·eps·σ_1·√min(d), k_d = 4·max(d) + 128, in all {rec.examples} examples{rec.worst_clause()}",
+            f"(Σ_(i>r) σ_i²)^½ within k_d·eps·σ_1·√min(d), k_d = 4·max(d) + 128, in all {rec.examples} examples"
+            f"{rec.worst_clause()}",
         )

@@ -1,18 +1,18 @@
 """K08 reconstruction and residual: W_res + (initial term) = W at init, and the residual is the tail.
 
-Read back the live residual W_res and the adapter's initial term from the variant spec (`initial_term`:
-U diag(S) Vh for the frozen-SVD-basis variants, s B A for PiSSA); with U_r, σ, Vh_r from an independent float64
-SVD of the original weight, ‖W_res + term − W‖_max and |σ(W_res) − σ_(r+1…)| must be within T-decomp,
-k_d · eps · max(σ_1(W), ‖term‖₂), k_d = 4 max(d_in, d_out) + 128 (fidelity/numerics.py) (W_res = W − term is rounded at the larger of the two scales: an
-initial term that is not pre-divided by s, OLoRA's s Q_r R_r, can exceed W), and ‖U_rᵀ W_res‖_max, ‖W_res Vh_rᵀ‖_max
-within T-decomp · (1 + 2 σ_(r+1) / gap_r) + 2(r+2)·eps·‖|W| + |term|‖_F: a backward-stable SVD computes the exact SVD
-of W + E, ‖E‖ ≤ T-decomp, whose top-r subspace is within ‖E‖ / gap_r of the true one (Davis–Kahan); the
-implementation's SVD and the check's each tilt theirs, and the tilt meets the tail's σ_(r+1); forming W_res = W − term
-rounds each entry at the scale of |W| + |term|, which the projection sums. (With one tilt and no rounding term the
-bound held torch's own SVD to 0.6 of it on a 7 × 4 layer, and exceeded it on a 4 × 4 one in a thorough soak; with
-both, the worst of 3000 random gapped layers per dtype is 0.31 of it.) An adapter that keeps the identity but crops
-the wrong triplets, or crops them at the wrong scale (an at-init-invisible bug), fails here.
-With `tail=False` only the reconstruction is checked (inits whose residual is not an SVD tail, e.g. OLoRA's QR).
+Read back the live residual W_res and the adapter's initial term from the variant spec (`initial_term`: U diag(S) Vh for
+the frozen-SVD-basis variants, s B A for PiSSA); with U_r, σ, Vh_r from an independent float64 SVD of the original
+weight, ‖W_res + term − W‖_max and |σ(W_res) − σ_(r+1…)| must be within T-decomp, k_d · eps · max(σ_1(W), ‖term‖₂), k_d
+= 4 max(d_in, d_out) + 128 (fidelity/numerics.py; W_res = W − term is rounded at the larger of the two scales: an
+initial term that is not pre-divided by s, OLoRA's s Q_r R_r, can exceed W); and ‖U_rᵀ W_res‖_max, ‖W_res Vh_rᵀ‖_max
+within T-decomp · (1 + 2 σ_(r+1) / gap_r) + 2(r+2)·eps·‖|W| + |term|‖_F: a backward-stable SVD computes the exact SVD of
+W + E, ‖E‖ ≤ T-decomp, whose top-r subspace is within ‖E‖ / gap_r of the true one (Davis–Kahan); the implementation's
+SVD and the check's each tilt theirs, and the tilt meets the tail's σ_(r+1); forming W_res = W − term rounds each entry
+at the scale of |W| + |term|, which the projection sums. (With one tilt and no rounding term the bound held torch's own
+SVD to 0.6 of it on a 7 × 4 layer, and exceeded it on a 4 × 4 one in a thorough soak; with both, the worst of 3000
+random gapped layers per dtype is 0.31 of it.) An adapter that keeps the identity but crops the wrong triplets, or crops
+them at the wrong scale (an at-init-invisible bug), fails here. With `tail=False` only the reconstruction is checked
+(inits whose residual is not an SVD tail, e.g. OLoRA's QR).
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ class Reconstruction(Check):
             record.add(case, max(errors[k] / tolerances[k] for k in errors), measured)
 
         if self.tail:
-            text = "W_res + initial term = W and σ(W_res) = σ_(r+1…)(W) within k_d·eps·max(σ_1, ‖term‖₂), k_d = 4·max(d) + 128, and " \
+            text = "W_res + initial term = W and σ(W_res) = σ_(r+1…)(W) within k_d·eps·max(σ_1, ‖term‖₂), " \
+                   "k_d = 4·max(d) + 128, and " \
                    "U_rᵀ W_res = 0, W_res Vh_rᵀ = 0 (U_r, Vh_r from an independent SVD of W) within that ×(1 + " \
                    "2σ_(r+1)/gap) + 2(r+2)·eps·‖|W| + |term|‖_F"
         else:

@@ -42,7 +42,8 @@ class RuntimeOff(Check):
 
         return run_property(
             prop, profile, subject,
-            observation=lambda rec: f"with coeff = 0 the output equals the base output within 4·max(d)·eps·(|x|Mᵀ+|b|), "
+            observation=lambda rec: f"with coeff = 0 the output equals the base output within "
+            f"4·max(d)·eps·(|x|Mᵀ+|b|), "
             f"M = max(|W|, |W_res| + |frozen term|), "
             f"at random trained values in all {rec.examples} examples{rec.worst_clause()}",
         )

@@ -13,6 +13,7 @@ and the residual at init (see its docstring).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -88,7 +89,7 @@ class Scaling(Check):
             observation=lambda rec: f"scale measured from the output change equals {self.law_text} at (α, "
             f"{spec.rank_field}), (2α, {spec.rank_field}) and a zero-padded larger {spec.rank_field} in all "
             f"{rec.examples} examples (witness: measured "
-            f"{figure(rec.first_measured.get('s_measured', float('nan')), rec.first_measured.get('s_tolerance', 0.0), 6)})"
+            f"{figure(rec.first_measured.get('s_measured', math.nan), rec.first_measured.get('s_tolerance', 0.0), 6)})"
             f"{rec.worst_clause()}",
         )
 
@@ -96,12 +97,12 @@ class Scaling(Check):
 class InitScaling(Check):
     """K07 for inits that split W's top-r SVD into the two factors and rewrite the base (PiSSA, CorDA).
 
-    Built at init for α ∈ {r/2, r, 2r} with everything else fixed, an init-scaling law states the factors'
-    magnitudes: every Gram matrix of the spec's `factor_grams` (A Aᵀ and Bᵀ B for a symmetric √S split) must equal
-    diag(σ_1…σ_r(W)) / d(α), d = law(case, config) (σ from an independent float64 SVD of W), within T-decomp
-    k_d · eps · σ_1 / d (T-decomp, k_d = 4 max(d_in, d_out) + 128); and the rewritten base W_res must be the same at every α, within twice
-    that bound — with the identity at init (its own claim) an unchanged W_res is an unchanged initial update.
-    The paper's own magnitudes are d = 1 (√S_r whatever α); PEFT's pre-division by s = α/r gives d = s.
+    Built at init for α ∈ {r/2, r, 2r} with everything else fixed, an init-scaling law states the factors' magnitudes:
+    every Gram matrix of the spec's `factor_grams` (A Aᵀ and Bᵀ B for a symmetric √S split) must equal diag(σ_1…σ_r(W))
+    / d(α), d = law(case, config) (σ from an independent float64 SVD of W), within T-decomp k_d · eps · σ_1 / d
+    (T-decomp, k_d = 4 max(d_in, d_out) + 128); and the rewritten base W_res must be the same at every α, within twice
+    that bound — with the identity at init (its own claim) an unchanged W_res is an unchanged initial update. The
+    paper's own magnitudes are d = 1 (√S_r whatever α); PEFT's pre-division by s = α/r gives d = s.
     """
 
     kind = "scaling"
@@ -155,6 +156,6 @@ class InitScaling(Check):
         return run_property(
             prop, profile, subject,
             observation=lambda rec: f"at α ∈ {{r/2, r, 2r}} the factors' Grams equal diag(S_r)/d with d = "
-            f"{self.law_text}, and W_res is the same at every α, within k_d·eps·σ_1 (k_d = 4·max(d) + 128), in all {rec.examples} "
-            f"examples{rec.worst_clause()}",
+            f"{self.law_text}, and W_res is the same at every α, within k_d·eps·σ_1 (k_d = 4·max(d) + 128), in all "
+            f"{rec.examples} examples{rec.worst_clause()}",
         )

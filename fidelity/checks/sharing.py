@@ -43,8 +43,8 @@ class Sharing(Check):
                 diff = float((first.buffers[role].detach().double() - second.buffers[role].detach().double()).abs().max())
                 measured[f"max_abs_diff_{role}"] = diff
                 if not torch.equal(first.buffers[role], second.buffers[role]):
-                    raise Violation(f"the frozen '{role}' of two adapted layers differ (by up to {diff:.2g}): each layer "
-                                    f"draws its own instead of sharing one [{case}]", measured)
+                    raise Violation(f"the frozen '{role}' of two adapted layers differ (by up to {diff:.2g}): each "
+                                    f"layer draws its own instead of sharing one [{case}]", measured)
             for role in spec.roles:
                 a, b = first.roles[role.name], second.roles[role.name]
                 if a is b or a.data_ptr() == b.data_ptr():

@@ -99,9 +99,9 @@ SPEC = VariantSpec(
     effective_weight=effective_weight,
     scaled_delta=scaled_delta,
     scaling=scaling,
-    # the forward's products have length d_in + r; the row norm sums d_in squares
-    # V = W + s B A (r products and a sum), its row norms (d_in squares, a root), m / ‖V‖ and its product with V, then
-    # x W_effᵀ (d_in): 2 d_in + r + 4 (with d_in + r, the paper-faithful reference reached 0.73 of the bound at d_in = 2)
+    # V = W + s B A (r products and a sum), its row norms (d_in squares, a root), m / ‖V‖ and its product with V,
+    # then x W_effᵀ (d_in): 2 d_in + r + 4 (with d_in + r, the paper-faithful reference reached 0.73 of the bound at
+    # d_in = 2)
     inner_length=lambda case: 2 * case.d_in + case.r + 4,
     random_state=random_state,
     parameter_count=lambda case: case.r * (case.d_in + case.d_out) + case.d_out,

@@ -91,7 +91,8 @@ def randomized_pca_allowance(case, claim) -> float:
     (HMT Thm 9.1; Saibaba 2019, Thm 1), with Ω₁ = V_rᵀ Ω (r × 2r) and Ω₂ the rest. ‖Ω₂ Ω₁⁺‖₂ ≤ ‖Ω₂‖₂ / σ_min(Ω₁) is
     taken at three times its Gaussian scale (√(d_in − r) + √(2r)) / (√(2r) − √r) (Davidson–Szarek). The Rayleigh–
     Ritz step carries a range error to the right singular vectors with the factor σ_1² / (σ_r² − σ_(r+1)²). Added:
-    the float32 Davis–Kahan term k_d · eps32 · σ_1 / (σ_r − σ_(r+1)) (T-decomp's k_d = 4 max(d) + 128) of PEFT's first pass.
+    the float32 Davis–Kahan term k_d · eps32 · σ_1 / (σ_r − σ_(r+1)) of PEFT's first pass (T-decomp's k_d = 4 max(d)
+    + 128).
     Regime: a clear gap (ρ ≲ 0.5; the suite's calibration data give ρ ≤ 0.43). Over 300 random layers (369 subspace
     claims, float64 and float32) the measured distance stayed below 2.2 % of this allowance and the allowance below
     0.07, far under the 0.97 that separates the two readings; without a gap (ρ → 1) it grows past any use.
