@@ -124,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.perf_counter() - start:.0f} s: {len(alarms)} false alarm(s) in "
           f"{len({(p, s) for p, s, *_ in alarms})} run(s)")
     close = sorted(((m, cell, where) for cell, (m, where) in worst.items() if m > CLOSE), reverse=True)
-    print(f"{len(close)} cell(s) came within {1 / CLOSE:g}× of their tolerance (the worst error/tolerance of a "
-          "passing run):")
+    print(f"{len(close)} cell(s) came within {1 / CLOSE:g}× of their tolerance"
+          + (" (the worst error/tolerance of a passing run):" if close else "."))
     for margin, cell, (profile, seed) in close:
         print(f"  {margin:.3g}  {'-'.join(cell)} ({profile} seed {seed})")
     return 1 if alarms else 0
