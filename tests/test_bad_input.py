@@ -255,8 +255,11 @@ def test_an_interrupt_in_process_keeps_the_old_set(tmp_path, monkeypatch, capsys
 
 def test_sigint_ends_with_one_line_and_exit_130(tmp_path):
     files = _old_set(tmp_path)
+    # A background job of a non-interactive shell (nohup, `cmd &` in a script) inherits SIGINT ignored, and Python
+    # keeps an ignored SIGINT ignored: the child gets the default disposition back, as in a terminal.
     proc = subprocess.Popen([sys.executable, "-m", "fidelity.report", "all", "--impl", "reference", "--out",
-                             str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = proc.stdout.readline()  # the first cell is done: the run is under way
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
