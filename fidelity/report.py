@@ -33,7 +33,7 @@ from fidelity.output import OutputError, OutputLock, check_writable, write_set
 from fidelity.papers.records import Paper, PaperRecordError, load_paper
 from fidelity.papers.sources import PaperSourceError
 from fidelity.profiles import ProfileError, current_profile
-from fidelity.runner import CellResult, Runner
+from fidelity.runner import CellResult, Runner, absence
 from fidelity.stable import stable
 from fidelity.verdicts import Verdict
 
@@ -199,8 +199,7 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
 
     spec = get_variant(variant_name)
     papers = [(sources or {}).get(pid) or paper_source(load_paper(pid), papers_dir) for pid in spec.papers]
-    absent = {impl: b.provides(spec.name, {}) for impl, b in runner.bindings.items()
-              if not b.unavailable() and b.provides(spec.name, {})}
+    absent = {impl: why for impl, b in runner.bindings.items() if (why := absence(b, spec))}
     impl_names = [impl for impl in runner.bindings if impl not in absent]
     order = {c.id: (i, j) for i, p in enumerate(papers) for j, c in enumerate(p.paper.claims)}
     # paper by paper in TOML order, with the citation points last (review-format.md §3)
@@ -343,6 +342,13 @@ def prepare(args: argparse.Namespace) -> Plan:
             check_writable(args.out)
         except OutputError as exc:
             raise ReportError(str(exc)) from None
+    if args.impl:  # an implementation asked for by name must have something to review
+        for binding in bindings.values():
+            refused = [why for name in names if (why := absence(binding, get_variant(name)))]
+            if len(refused) == len(names):
+                what = names[0] if len(names) == 1 else "any variant"
+                raise ReportError(f"--impl {binding.name} provides no cell of {what}: {refused[0]} (its provides() "
+                                  "refuses every claim's options)")
     problems = [p for b in bindings.values() for p in declaration_problems(b)]
     return Plan(names, Runner(bindings, profile), sources, problems, args.out)
 

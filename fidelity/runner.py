@@ -100,6 +100,18 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
     return CheckRun(Status.HOLDS if evidence.passed else Status.FAILS, evidence)
 
 
+def absence(binding: Binding, spec: VariantSpec) -> str | None:
+    """Why `binding` provides no cell of the variant — it refuses every claim's options — or None when it provides at
+    least one. An implementation that provides only an option (rsLoRA without plain LoRA) is present: its other
+    cells are N/A. One that cannot run here (not installed, failed to load) is present too: its cells say why."""
+    if binding.unavailable() or binding.broken():
+        return None
+    refused = [binding.provides(spec.name, check.options) for check in spec.claims.values()]
+    if any(why is None for why in refused):
+        return None
+    return binding.provides(spec.name, {}) or refused[0]
+
+
 class Runner:
     """Runs cells for a set of bindings under one hypothesis profile."""
 

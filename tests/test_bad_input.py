@@ -301,3 +301,37 @@ def test_the_example_count_is_the_one_run():
     deviating = Runner({"peft": binding}, profile=WITNESS).run("peft", "delora", "delora.no-zero-side")
     assert deviating.evidence.examples >= 1  # the failing witness was run, and counted
 
+
+
+class RsloraOnly(ReferenceBinding):
+    """Provides LoRA only with rsLoRA's scaling (an option): still an implementation of the variant."""
+
+    def __init__(self):
+        super().__init__(name="rslora_only")
+
+    def provides(self, variant, options):
+        return None if variant == "lora" and options.get("use_rslora") else "only rsLoRA"
+
+
+class NothingHere(ReferenceBinding):
+    def __init__(self):
+        super().__init__(name="nothing_here")
+
+    def provides(self, variant, options):
+        return "this library has no LoRA"
+
+
+def test_report_runs_the_cells_of_an_implementation_that_provides_only_an_option(tmp_path, capsys):
+    code = report.main(["lora", "--impl", f"{__name__}:RsloraOnly", "--out", str(tmp_path), "--allow-unverified"])
+    out = capsys.readouterr().out
+    assert code == 0 and "rslora_only-lora-rslora.scaling: MATCHES" in out
+    review = (tmp_path / "lora.md").read_text()
+    assert "Not provided by" not in review and "**rslora_only**: no real bugs found (4 MATCHES, 10 N/A)" in review
+
+
+def test_an_implementation_that_provides_nothing_asked_for_is_one_line(tmp_path, no_run, capsys):
+    code = report.main(["lora", "--impl", f"{__name__}:NothingHere", "--out", str(tmp_path), "--allow-unverified"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == ("error: --impl nothing_here provides no cell of lora: this library has no LoRA "
+                                 "(its provides() refuses every claim's options)")
+    assert not any(tmp_path.iterdir())
