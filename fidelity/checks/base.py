@@ -71,7 +71,26 @@ class Subject:
         layer = self.binding.build(self.variant.name, weight, bias, config or self.config(case), calibration)
         layer.module.eval()
         layer.base.eval()
+        validate_roles(layer, self.variant, case)
         return layer, weight, bias
+
+
+def validate_roles(layer, spec, case: LayerCase) -> None:
+    """Every trainable role is there, and every role and buffer has the paper's shape; otherwise the claim under test
+    is violated (the paper's formula cannot even be evaluated on the tensors), which names the role — never an error
+    of the check further on."""
+    for role in spec.roles + spec.buffers:
+        if role.name not in layer.roles and role.name not in layer.buffers:
+            if role in spec.roles:
+                raise Violation(f"no tensor for '{role.name}', the paper's {role.meaning}: the implementation has "
+                                f"nothing in that role [{case}]")
+            continue
+        view = layer.view(role.name)
+        shape = tuple(view.read().shape)
+        if shape != role.shape(case):
+            stored = f" ({view.how})" if view.how != "as stored" else ""
+            raise Violation(f"'{role.name}' has shape {shape}{stored}; the paper's {role.meaning} has shape "
+                            f"{role.shape(case)} [{case}]")
 
 
 @dataclass
@@ -153,7 +172,7 @@ def realised_state(layer) -> dict[str, torch.Tensor]:
 
     References are computed from this, never through the implementation's own code paths.
     """
-    state = {k: v.detach().to(torch.float64).clone() for k, v in {**layer.buffers, **layer.roles}.items()}
+    state = {k: layer.read(k).detach().to(torch.float64).clone() for k in {**layer.buffers, **layer.roles}}
     if layer.weight is not None:
         state["weight"] = layer.weight.detach().to(torch.float64).clone()
     return state
@@ -161,21 +180,13 @@ def realised_state(layer) -> dict[str, torch.Tensor]:
 
 def set_state(layer, values: dict[str, torch.Tensor]):
     """Write new values into live trainable or buffer tensors, each in its own dtype."""
-    with torch.no_grad():
-        for name, value in values.items():
-            target = layer.roles[name] if name in layer.roles else layer.buffers[name]
-            target.copy_(value.to(target.dtype))
+    for name, value in values.items():
+        layer.write(name, value)
 
 
 def randomize(subject: Subject, case: LayerCase, layer, weight: torch.Tensor, config) -> dict[str, torch.Tensor]:
     """Move every trainable to a random non-degenerate state (claim-kinds.md §1.4); returns the realised state.
-
-    A role whose tensor does not have the paper's shape is a violation of the claim under test (the paper's formula
-    cannot even be evaluated on it), not an error of the check."""
-    for role in subject.variant.roles:
-        if role.name in layer.roles and tuple(layer.roles[role.name].shape) != role.shape(case):
-            raise Violation(f"'{role.name}' has shape {tuple(layer.roles[role.name].shape)}; the paper's {role.meaning} "
-                            f"has shape {role.shape(case)} [{case}]")
+    (The roles' shapes were validated when the layer was built: `validate_roles`.)"""
     set_state(layer, subject.variant.random_state(case, realised_state(layer), weight.to(torch.float64), config))
     return realised_state(layer)
 

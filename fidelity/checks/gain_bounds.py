@@ -74,14 +74,14 @@ class GainBounds(Check):
             """
             state = realised_state(layer)  # the frozen factors and W_res; only the gain changes below
             u, s, vh, w_res = state["basis_out"], state["singular"], state["basis_in"], state["weight"]
-            x = layer.buffers["basis_in"].detach()  # the rows of Vh, exactly as stored
+            x = layer.read("basis_in").detach()  # the rows of Vh, exactly as stored
             x64 = x.to(torch.float64)
             b64 = bias.to(torch.float64) if bias is not None else torch.zeros(case.d_out, dtype=torch.float64)
             ys, gs = [], []
             with torch.no_grad():
                 for g in grid:
                     set_state(layer, {self.role: g})
-                    gs.append(layer.roles[self.role].detach().to(torch.float64).clone())  # as realised in its dtype
+                    gs.append(layer.read(self.role).detach().to(torch.float64).clone())  # as realised in its dtype
                     ys.append(layer(x).to(torch.float64))
             y, g = torch.stack(ys), torch.stack(gs)  # (chunks, r, d_out), (chunks, r)
             z = coeff * (g.clamp(max=0) if suppress else g)
@@ -102,12 +102,12 @@ class GainBounds(Check):
             set_state(layer, {self.role: torch.full((case.r,), sign * DELTA, dtype=torch.float64)})
             state = realised_state(layer)
             u, s, vh = state["basis_out"], state["singular"], state["basis_in"]
-            x = layer.buffers["basis_in"].detach()
+            x = layer.read("basis_in").detach()
             layer.module.zero_grad(set_to_none=True)
             out = layer(x).to(torch.float64)
             if out.requires_grad:  # otherwise the gain does not reach the output: its slope is 0
                 (out * u.T).sum().backward()
-            grad = layer.roles[self.role].grad
+            grad = layer.grad(self.role)
             grad = torch.zeros(case.r, dtype=torch.float64) if grad is None else grad.to(torch.float64)
             x64 = x.to(torch.float64)
             p, q = x64 @ vh.T, u.T @ u  # L = Σ_k ⟨y_k, U_k⟩, so ∂L/∂S_eff_i = Σ_k P_ki Q_ik

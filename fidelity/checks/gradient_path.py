@@ -68,8 +68,8 @@ class GradientPath(Check):
             g64 = torch.randn(case.rows, case.d_out, generator=case.generator(stream=3), dtype=torch.float64)
             layer.module.zero_grad(set_to_none=True)
             (layer(x).to(torch.float64) * g64).sum().backward()
-            impl = {k: (layer.roles[k].grad.to(torch.float64) if layer.roles[k].grad is not None
-                        else torch.zeros_like(state[k])) for k in roles}
+            grads = {k: layer.grad(k) for k in roles}
+            impl = {k: (g.to(torch.float64) if g is not None else torch.zeros_like(state[k])) for k, g in grads.items()}
             paper = formula_gradients(spec.effective_weight, spec, state, config, x64, g64, b64, roles)
             rival = formula_gradients(self.contrast, spec, state, config, x64, g64, b64, roles)
             scale = abs_formula_gradients(spec, state, config, x64, g64, b64, roles)

@@ -66,7 +66,7 @@ class InitDistribution(Check):
         layers = subject.variant.distribution_layers
         for case in layers:
             layer, _, _ = subject.build(subject.adapt(case))
-            values = layer.roles[self.role] if self.role in layer.roles else layer.buffers[self.role]
+            values = layer.read(self.role)
             sample.append(_standardise(self.family, values.detach().to(torch.float64)).flatten())
         z = torch.cat(sample)
         d, p = ks_test(z, claimed_cdf)

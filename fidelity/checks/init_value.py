@@ -42,8 +42,7 @@ class InitValue(Check):
         def prop(case, record):
             config = subject.config(case)
             layer, weight, _ = subject.build(case, config)
-            tensors = {**layer.buffers, **layer.roles}
-            value = tensors[self.role].detach().to(torch.float64)
+            value = layer.read(self.role).detach().to(torch.float64)
             w64 = weight.to(torch.float64)
             want = self.expected(case, w64, config).to(torch.float64)
             measured = {}

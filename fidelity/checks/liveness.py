@@ -28,8 +28,8 @@ def _gradient_pattern(layer, x, g, case, step) -> tuple[dict[str, str], dict[str
     if out.requires_grad:  # otherwise no trainable reaches the output at all, and every role is dead
         (out * g).sum().backward()
     pattern, measured = {}, {}
-    for name, tensor in layer.roles.items():
-        grad = tensor.grad
+    for name in layer.roles:
+        grad = layer.grad(name)
         norm = 0.0 if grad is None else float(grad.to(torch.float64).norm())
         measured[f"step{step}_grad_norm_{name}"] = norm
         if grad is not None and not torch.isfinite(grad).all():
@@ -71,8 +71,8 @@ class Liveness(Check):
                                 measured)
             with torch.no_grad():  # one SGD step of unit size on the live roles moves the zero side off zero
                 for name in live_at_step0:
-                    grad = layer.roles[name].grad
-                    layer.roles[name].sub_(grad / grad.norm())
+                    grad = layer.grad(name)
+                    layer.write(name, layer.read(name) - grad / grad.norm())
             g = torch.randn(case.rows, case.d_out, generator=case.generator(stream=9), dtype=torch.float64)
             pattern, more = _gradient_pattern(layer, x, g, case, step=1)
             measured.update(more)

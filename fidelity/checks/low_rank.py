@@ -25,7 +25,7 @@ class LowRank(Check):
         def prop(case, record):
             config = subject.config(case)
             layer, weight, bias = subject.build(case, config)
-            shapes = {name: tuple(t.shape) for name, t in layer.roles.items()}
+            shapes = {name: tuple(layer.read(name).shape) for name in layer.roles}
             expected = {r.name: r.shape(case) for r in spec.roles}
             if shapes != expected:
                 raise Violation(f"factor shapes {shapes} differ from the paper's {expected} [{case}]")

@@ -31,7 +31,7 @@ class ZeroSide(Check):
 
         def prop(case, record):
             layer, _, _ = subject.build(case)
-            nonzero = {name: int(torch.count_nonzero(t)) for name, t in layer.roles.items()}
+            nonzero = {name: int(torch.count_nonzero(layer.read(name))) for name in layer.roles}
             measured = {f"nonzero_{k}": float(v) for k, v in nonzero.items()}
             for name, count in nonzero.items():
                 if name in zero_at_init and count:

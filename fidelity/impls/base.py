@@ -17,6 +17,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from fidelity.impls.roles import RoleView, as_view
+
 
 class NotProvided(Exception):
     """The implementation does not provide this variant or option (the cell is N/A, with this reason)."""
@@ -24,24 +26,72 @@ class NotProvided(Exception):
 
 @dataclass
 class AdaptedLayer:
-    """One adapted linear layer as the checks see it."""
+    """One adapted linear layer as the checks see it.
+
+    `roles` and `buffers` give each of the variant's tensors in the paper's shape: the live tensor when the library
+    stores it that way, else a `fidelity.impls.roles.RoleView` of the library's own storage (a transpose, reshape,
+    slice, or a getter/setter pair). Checks go through `read`, `write` and `grad`, never through a storage layout.
+    """
 
     module: nn.Module  # the adapted layer; calling it runs the adapted forward pass
     base: nn.Module  # an untouched deep copy of the base layer, taken before attaching
-    roles: dict[str, torch.Tensor]  # canonical role -> the live tensor (write under torch.no_grad())
-    param_roles: dict[str, str]  # every name of module.named_parameters() -> role, or "base.weight"/"base.bias"
+    roles: dict[str, torch.Tensor | RoleView]  # trainable role -> its live tensor or a view of the storage
+    # every name of module.named_parameters() -> its role, or "base.weight"/"base.bias"; derived when omitted (a
+    # parameter belongs to the roles whose storage it is; the live base weight and the module's bias are the base)
+    param_roles: dict[str, str] | None = None
     realised: dict[str, float] = field(default_factory=dict)  # read for the review only, never checked
-    buffers: dict[str, torch.Tensor] = field(default_factory=dict)  # frozen role -> live tensor (basis_out, …)
+    buffers: dict[str, torch.Tensor | RoleView] = field(default_factory=dict)  # frozen role -> tensor or view
     weight: torch.Tensor | None = None  # the live base weight inside the module (W_res for weight-rewriting variants)
     # The term the implementation adds to the training loss for this layer (HRA's and AdaLoRA's orthogonality
     # regularisers), weight included, as a differentiable scalar; None when it adds none
     regularizer: Callable[[], torch.Tensor] | None = None
+
+    def __post_init__(self):
+        self.roles = {name: as_view(t) for name, t in self.roles.items()}
+        self.buffers = {name: as_view(t) for name, t in self.buffers.items()}
+        if self.param_roles is None:
+            self.param_roles = self._derived_param_roles()
+
+    def _derived_param_roles(self) -> dict[str, str]:
+        owners: dict[int, str] = {}  # a stored tensor -> the roles it holds ("down,up" when packed in one)
+        for name, view in self.roles.items():
+            for t in view.storage:
+                owners[id(t)] = f"{owners[id(t)]},{name}" if id(t) in owners else name
+        base = {id(t): kind for t, kind in ((self.weight, "base.weight"), (getattr(self.module, "bias", None),
+                                                                            "base.bias")) if t is not None}
+        mapped = {}
+        for pname, param in self.module.named_parameters():
+            if id(param) in owners:
+                mapped[pname] = owners[id(param)]
+            elif id(param) in base:
+                mapped[pname] = base[id(param)]
+            elif pname.endswith(("base_layer.weight", "base.weight")) or pname == "weight":
+                mapped[pname] = "base.weight"
+            elif pname.endswith(("base_layer.bias", "base.bias")) or pname == "bias":
+                mapped[pname] = "base.bias"
+        return mapped
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.module(x)
 
     def base_forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.base(x)
+
+    def view(self, name: str) -> RoleView:
+        """The role or buffer `name` (KeyError when the binding gives neither)."""
+        return self.roles[name] if name in self.roles else self.buffers[name]
+
+    def read(self, name: str) -> torch.Tensor:
+        """A role or buffer in the paper's shape, attached to the graph (detach before keeping it)."""
+        return self.view(name).read()
+
+    def write(self, name: str, value: torch.Tensor) -> None:
+        """Set a role or buffer to `value` (paper's shape, any dtype): the module computes with it from then on."""
+        self.view(name).write(value)
+
+    def grad(self, name: str) -> torch.Tensor | None:
+        """A trainable role's gradient after a backward pass, in the paper's shape (None: no gradient reached it)."""
+        return self.roles[name].grad()
 
 
 @dataclass(frozen=True)

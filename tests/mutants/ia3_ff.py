@@ -91,8 +91,8 @@ class MergedWeight(Ia3FeedForwardLinear):
 
 
 MUTANTS = (
-    Mutant(V, "ia3_ff_on_output", OnOutput, ("ia3_ff.input-gate", "ia3_ff.trainable", "ia3_ff.ones-init"),
-           survives=("ia3_ff.identity-at-init", "ia3_ff.step0-gradient")),
+    Mutant(V, "ia3_ff_on_output", OnOutput, ("ia3_ff.input-gate", "ia3_ff.trainable", "ia3_ff.ones-init",
+                                                  "ia3_ff.identity-at-init", "ia3_ff.step0-gradient")),
     Mutant(V, "ia3_ff_bias_scaled", BiasScaled, ("ia3_ff.bias-unscaled", "ia3_ff.input-gate"),
            survives=("ia3_ff.identity-at-init", "ia3_ff.ones-init", "ia3_ff.step0-gradient", "ia3_ff.influence")),
     Mutant(V, "ia3_ff_gain_sliced_wrong", GainSlicedWrong, ("ia3_ff.influence", "ia3_ff.input-gate"),
@@ -112,4 +112,4 @@ MUTANTS = (
 )
 
 EXPECTED_MUTANTS = 9
-EXPECTED_KILLS = 15
+EXPECTED_KILLS = 17

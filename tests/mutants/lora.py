@@ -177,8 +177,8 @@ MUTANTS = (
            survives=("lora.identity-at-init", "lora.zero-init", "lora.forward", "lora.frozen-base")),
     Mutant("lora", "base_trainable", BaseTrainable, ("lora.frozen-base",), survives=("lora.identity-at-init",)),
     Mutant("lora", "citation_missing", CitationMissing, ("lora.citation",)),
-    Mutant("lora", "rank_inflated", RankInflated, ("lora.low-rank-form", "lora.frozen-base"),
-           survives=("lora.identity-at-init",)),
+    Mutant("lora", "rank_inflated", RankInflated, ("lora.low-rank-form", "lora.frozen-base",
+                                                          "lora.identity-at-init")),
     Mutant("lora", "delta_not_low_rank", DeltaNotLowRank, ("lora.low-rank-form", "lora.forward"),
            survives=("lora.frozen-base", "lora.zero-init")),
     Mutant("lora", "A_kaiming_uniform", AKaimingUniform, ("lora.gaussian-a",), survives=("lora.zero-init",)),
@@ -190,4 +190,4 @@ MUTANTS = (
 )
 
 EXPECTED_MUTANTS = 17
-EXPECTED_KILLS = 29
+EXPECTED_KILLS = 30

@@ -141,8 +141,8 @@ MUTANTS = (
            survives=("vera.kaiming-b", "vera.seeded-b", "vera.shared", "vera.identity-at-init", "vera.formula")),
     Mutant(V, "vera_B_fan_out", BFanOut, ("vera.kaiming-b", "vera.seeded-b"),
            survives=("vera.kaiming-a", "vera.seeded-a", "vera.shared", "vera.identity-at-init", "vera.formula")),
-    Mutant(V, "vera_d_on_output", DOnOutput, ("vera.formula", "vera.frozen-random", "vera.d-initial"),
-           survives=("vera.identity-at-init", "vera.zero-b")),
+    Mutant(V, "vera_d_on_output", DOnOutput, ("vera.formula", "vera.frozen-random", "vera.d-initial",
+                                                 "vera.identity-at-init", "vera.zero-b")),
     Mutant(V, "vera_lambda_b_last_unused", LambdaBLastUnused, ("vera.influence", "vera.formula"),
            survives=("vera.identity-at-init", "vera.step0-gradient")),
     Mutant(V, "vera_citation_wrong_id", CitationWrongId, ("vera.citation",)),
@@ -152,4 +152,4 @@ MUTANTS = (
 )
 
 EXPECTED_MUTANTS = 12
-EXPECTED_KILLS = 25
+EXPECTED_KILLS = 27
