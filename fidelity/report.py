@@ -396,6 +396,14 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def say(text: str) -> None:
+    """Print to stdout; a reader that went away (`| head`) silences the console, never the run or its writes."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     written: list = []  # becomes [True] once the new set is in place
@@ -416,27 +424,27 @@ def main(argv: list[str] | None = None) -> int:
 def _run(plan: Plan, args: argparse.Namespace, written: list) -> int:
     """Run the cells, print the summary, then compare (--check) or write the set; the exit status."""
     everything = args.variant == "all"
-    files = produce(plan, everything, progress=(lambda line: None) if args.quiet else print)
+    files = produce(plan, everything, progress=(lambda line: None) if args.quiet else say)
     exact_path = write_exact(plan, everything)
     text, failed = summary(plan.runner.results(), plan.problems)
-    print(text)
+    say(text)
     if exact_path is not None:
-        print(f"exact figures: {_console_path(exact_path)}")
+        say(f"exact figures: {_console_path(exact_path)}")
     broken = {name: b.broken() for name, b in plan.runner.bindings.items() if b.broken()}
     if args.check:
         stale = [name for name, content in files.items() if not _compare(args.out / name, content)]
         if stale:
-            print(f"out of date: {', '.join(_console_path(args.out / n) for n in stale)}; run python -m "
+            say(f"out of date: {', '.join(_console_path(args.out / n) for n in stale)}; run python -m "
                   f"fidelity.report {args.variant} and commit the result", file=sys.stderr)
             return 1
     elif broken:
-        print(f"not written: {', '.join(broken)} failed to load ({next(iter(broken.values()))}); the committed "
+        say(f"not written: {', '.join(broken)} failed to load ({next(iter(broken.values()))}); the committed "
               f"reviews keep their cells; fix it, or leave it out with --impl", file=sys.stderr)
         return 1
     else:
         write_set(args.out, files, written)
         for name in files:
-            print(f"wrote {_console_path(args.out / name)}")
+            say(f"wrote {_console_path(args.out / name)}")
     return 1 if failed else 0
 
 

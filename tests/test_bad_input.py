@@ -335,3 +335,15 @@ def test_an_implementation_that_provides_nothing_asked_for_is_one_line(tmp_path,
     assert code == 2 and err == ("error: --impl nothing_here provides no cell of lora: this library has no LoRA "
                                  "(its provides() refuses every claim's options)")
     assert not any(tmp_path.iterdir())
+
+
+def test_a_reader_that_goes_away_loses_nothing(tmp_path):
+    """`report … | head -1`: the console goes quiet, the run goes on and writes its set; no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "fidelity.report", "ia3", "--impl", "reference", "--out",
+                             str(tmp_path), "--allow-unverified"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+    assert (tmp_path / "ia3.md").is_file()

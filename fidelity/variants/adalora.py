@@ -2,7 +2,7 @@
 arXiv:2303.10512 (§3.1 Eq. 3–4, §4 implementation details).
 
     W_eff = W + s · P diag(Λ) Q,   b_eff = b,   s = α/r,   loss term γ (‖PᵀP − I‖²_F + ‖QQᵀ − I‖²_F)
-    Q: (r, d_in) down,  Λ: (r, 1) singular values,  P: (d_out, r) up
+    Q: (r, d_in) down,  Λ: (r,) singular values (the diagonal),  P: (d_out, r) up
 
 Eq. (3) writes W = W(0) + P Λ Q in column form with P ∈ R^{d1×r}, Q ∈ R^{r×d2}, so d1 = d_out and d2 = d_in; the
 tensor shapes are PEFT's (lora_A = Q, lora_E = Λ as an (r, 1) column, lora_B = P). §4: "Following LoRA, we add the
@@ -45,7 +45,7 @@ def scaled_delta(state, cfg, s: float | None = None):
     """∆ = s P diag(Λ) Q: (d_out, r) @ (r, d_in), and the same on absolute values."""
     s = scaling(cfg) if s is None else s
     p, lam, q = state["up"], state["singular"], state["down"]
-    return s * (p * lam.T) @ q, s * (p.abs() * lam.abs().T) @ q.abs()
+    return s * (p * lam) @ q, s * (p.abs() * lam.abs()) @ q.abs()
 
 
 def effective_weight(state, cfg):
@@ -91,9 +91,9 @@ def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
     down *= (1.5 + torch.rand(case.r, 1, generator=gen, dtype=torch.float64)) / down.norm(dim=1, keepdim=True)
     up = torch.randn(case.d_out, case.r, generator=gen, dtype=torch.float64)
     up *= (1.5 + torch.rand(1, case.r, generator=gen, dtype=torch.float64)) / up.norm(dim=0, keepdim=True)
-    signs = torch.where(torch.rand(case.r, 1, generator=gen, dtype=torch.float64) < 0.5, -1.0, 1.0)
-    singular = signs * (0.5 + torch.rand(case.r, 1, generator=gen, dtype=torch.float64))
-    singular *= 0.3 * weight.norm() / (scaling(cfg) * ((up * singular.T) @ down).norm())
+    signs = torch.where(torch.rand(case.r, generator=gen, dtype=torch.float64) < 0.5, -1.0, 1.0)
+    singular = signs * (0.5 + torch.rand(case.r, generator=gen, dtype=torch.float64))
+    singular *= 0.3 * weight.norm() / (scaling(cfg) * ((up * singular) @ down).norm())
     return {"down": down, "singular": singular, "up": up}
 
 
@@ -103,7 +103,7 @@ def pad_rank(state, r_new: int) -> dict[str, torch.Tensor]:
     extra = r_new - down.shape[0]
     return {
         "down": torch.cat([down, down.new_zeros(extra, down.shape[1])]),
-        "singular": torch.cat([singular, singular.new_zeros(extra, 1)]),
+        "singular": torch.cat([singular, singular.new_zeros(extra)]),
         "up": torch.cat([up, up.new_zeros(up.shape[0], extra)], dim=1),
     }
 
@@ -117,7 +117,7 @@ SPEC = VariantSpec(
     papers=("2303.10512",),
     roles=(
         Role("down", lambda c: (c.r, c.d_in), "Q (r, d_in), right singular vectors"),
-        Role("singular", lambda c: (c.r, 1), "Λ (r, 1), the singular values stored as a vector"),
+        Role("singular", lambda c: (c.r,), "Λ = diag(λ_1, …, λ_r), its r singular values"),
         Role("up", lambda c: (c.d_out, c.r), "P (d_out, r), left singular vectors"),
     ),
     zero_at_init=frozenset({"singular"}),

@@ -2,7 +2,7 @@
 arXiv:2503.18225 (§2.2, Eqs. 5–9 and 15).
 
     W_eff = W + (λ/r) B Ξ A diag(w),   Ξ_ii = 1/(‖b_i‖ ‖a_i‖),   w_j = ‖W̄_{:,j}‖,   b_eff = b
-    A: (r, d_in) down,  B: (d_out, r) up,  λ: (1,) strength (learnable),  w: (d_in,) frozen buffer
+    A: (r, d_in) down,  B: (d_out, r) up,  λ: scalar strength (learnable),  w: (d_in,) frozen buffer
 
 The paper's W ∈ R^{d×f} is stored (in, out) (Eq. 1 writes (W + …)ᵀ x), so d = d_in, f = d_out, its A (r × d) is our
 down-projection and its B (f × r) our up-projection, as in LoRA (../shared/spec/variants.md §0.1). Ξ normalises every
@@ -76,7 +76,7 @@ def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
     down = down * 10 ** (2 * torch.rand(case.r, 1, generator=gen, dtype=f64) - 1)
     up = torch.randn(case.d_out, case.r, generator=gen, dtype=f64) * 10 ** (2 * torch.rand(1, case.r, generator=gen,
                                                                                               dtype=f64) - 1)
-    return {"down": down, "up": up, "strength": 0.1 + 19.9 * torch.rand(1, generator=gen, dtype=f64)}
+    return {"down": down, "up": up, "strength": 0.1 + 19.9 * torch.rand((), generator=gen, dtype=f64)}
 
 
 def rescale_factors(state, gen) -> dict[str, torch.Tensor]:
@@ -107,8 +107,8 @@ def frobenius_broadcast(case, weight, cfg) -> torch.Tensor:
 
 
 def initial_boundary(case, weight, cfg) -> torch.Tensor:
-    """λ at init: the configured λ0 (1,)."""
-    return torch.tensor([cfg.delora_lambda], dtype=torch.float64)
+    """λ at init: the configured λ0, a scalar."""
+    return torch.tensor(cfg.delora_lambda, dtype=torch.float64)
 
 
 def normalised_update_norm(delta, state, weight, cfg) -> float:
@@ -147,7 +147,7 @@ SPEC = VariantSpec(
     roles=(
         Role("down", lambda c: (c.r, c.d_in), "A (r, d_in)"),
         Role("up", lambda c: (c.d_out, c.r), "B (d_out, r)"),
-        Role("strength", lambda c: (1,), "λ (1,), the learnable boundary"),
+        Role("strength", lambda c: (), "λ ∈ R, the learnable boundary"),
     ),
     buffers=(Role("weight_norm", lambda c: (c.d_in,), "w (d_in,), ‖W̄‖ per input column"),),
     zero_at_init=frozenset(),  # Eq. 9: A and B Kaiming, λ = λ0; no zero factor

@@ -27,8 +27,8 @@ class Ia3Config:
 
 
 def gain_vector(state) -> torch.Tensor:
-    """The gain as a flat vector, whatever its stored shape ((d_out, 1) here, (1, d_in) for ia3_ff)."""
-    return state["gain"].reshape(-1)
+    """The gain vector g (d_out,) here, (d_in,) for ia3_ff."""
+    return state["gain"]
 
 
 def effective_weight(state, cfg):
@@ -60,12 +60,12 @@ def random_gain(shape: tuple[int, ...], case) -> torch.Tensor:
 
 
 def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
-    return {"gain": random_gain((case.d_out, 1), case)}
+    return {"gain": random_gain((case.d_out,), case)}
 
 
 def ones_out(case, weight, cfg) -> torch.Tensor:
-    """l_k, l_v at init: ones, one per output feature (d_out, 1)."""
-    return torch.ones(case.d_out, 1, dtype=torch.float64)
+    """l_k, l_v at init: ones, one per output feature (d_out,)."""
+    return torch.ones(case.d_out, dtype=torch.float64)
 
 
 DTYPES = ("float64", "float32", "bfloat16")
@@ -78,7 +78,7 @@ SPEC = VariantSpec(
     name="ia3",
     title="(IA)³ output gain on the key and value projections",
     papers=("2205.05638",),
-    roles=(Role("gain", lambda c: (c.d_out, 1), "g (d_out, 1), one gain per output feature"),),
+    roles=(Role("gain", lambda c: (c.d_out,), "l ∈ R^d_out, one gain per output feature"),),
     zero_at_init=frozenset(),
     live_at_step0=frozenset({"gain"}),
     make_config=lambda case, **options: Ia3Config(**options),
@@ -95,7 +95,7 @@ SPEC = VariantSpec(
     claims={
         "ia3.kv-output-gate": Formula(),
         "ia3.bias-scaled": Bias(contrast=bias_unscaled, contrast_text="bias unscaled"),
-        "ia3.ones-init": InitValue(role="gain", expected=ones_out, text="ones (d_out, 1)"),
+        "ia3.ones-init": InitValue(role="gain", expected=ones_out, text="ones (d_out,)"),
         "ia3.identity-at-init": Identity(),
         "ia3.step0-gradient": Liveness(),
         "ia3.trainable": Inventory(dtypes=DTYPES),

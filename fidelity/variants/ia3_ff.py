@@ -46,12 +46,12 @@ def scaled_delta(state, cfg):
 
 
 def random_state(case, state, weight, cfg) -> dict[str, torch.Tensor]:
-    return {"gain": random_gain((1, case.d_in), case)}
+    return {"gain": random_gain((case.d_in,), case)}
 
 
 def ones_in(case, weight, cfg) -> torch.Tensor:
-    """l_ff at init: ones, one per input feature of the down projection (1, d_in)."""
-    return torch.ones(1, case.d_in, dtype=torch.float64)
+    """l_ff at init: ones, one per input feature of the down projection (d_in,)."""
+    return torch.ones(case.d_in, dtype=torch.float64)
 
 
 # The paper's T0-3B down projection maps d_ff = 5120 to d_model = 2048 (2.5 : 1); the witness keeps that ratio on a
@@ -62,7 +62,7 @@ SPEC = VariantSpec(
     name="ia3_ff",
     title="(IA)³ input gain on the feed-forward down projection",
     papers=("2205.05638",),
-    roles=(Role("gain", lambda c: (1, c.d_in), "g (1, d_in), one gain per input (intermediate) feature"),),
+    roles=(Role("gain", lambda c: (c.d_in,), "l_ff ∈ R^d_in, one gain per input (intermediate) feature"),),
     zero_at_init=frozenset(),
     live_at_step0=frozenset({"gain"}),
     make_config=lambda case, **options: Ia3Config(**options),
@@ -78,7 +78,7 @@ SPEC = VariantSpec(
     claims={
         "ia3_ff.input-gate": Formula(),
         "ia3_ff.bias-unscaled": Bias(contrast=bias_scaled_by_gain, contrast_text="bias scaled by the gain"),
-        "ia3_ff.ones-init": InitValue(role="gain", expected=ones_in, text="ones (1, d_in)"),
+        "ia3_ff.ones-init": InitValue(role="gain", expected=ones_in, text="ones (d_in,)"),
         "ia3_ff.identity-at-init": Identity(),
         "ia3_ff.step0-gradient": Liveness(),
         "ia3_ff.trainable": Inventory(dtypes=DTYPES),

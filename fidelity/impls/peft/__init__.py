@@ -24,6 +24,7 @@ from pathlib import Path
 from torch import nn
 
 from fidelity.impls.base import AdaptedLayer, Binding, SourceRef, fresh_linear, source_lines
+from fidelity.impls.roles import as_view
 
 INSTALL_HINT = "PEFT is not installed; install it with: pip install 'torch==2.13.0' 'peft==0.21.2' attrs"
 
@@ -140,7 +141,8 @@ class PeftBinding(Binding):
         params, buffers = dict(layer.named_parameters()), dict(layer.named_buffers())
         param_roles = {n: adapter.ROLE_NAMES[n] for n in params if n in adapter.ROLE_NAMES}
         param_roles.update({n: "base." + n.removeprefix("base_layer.") for n in params if n.startswith("base_layer.")})
-        roles = {role: params[n] for n, role in adapter.ROLE_NAMES.items()}
+        views = getattr(adapter, "ROLE_VIEWS", {})  # role -> how PEFT's storage maps to the paper's shape
+        roles = {role: views.get(role, as_view)(params[n]) for n, role in adapter.ROLE_NAMES.items()}
         frozen = {role: buffers[n] for n, role in getattr(adapter, "BUFFER_NAMES", {}).items()}
         realised = {"scaling": float(layer.scaling["default"])} if hasattr(layer, "scaling") else {}
         regularizer = adapter.regularizer(model, layer) if hasattr(adapter, "regularizer") else None

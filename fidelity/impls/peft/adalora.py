@@ -21,10 +21,12 @@ from torch import nn
 
 from fidelity.checks import Citation, Formula, Scaling
 from fidelity.impls.base import Declaration
+from fidelity.impls.roles import flat
 from fidelity.variants.adalora import official_effective_weight, official_scaling
 
 VARIANT = "adalora"
 ROLE_NAMES = {"lora_A.default": "down", "lora_E.default": "singular", "lora_B.default": "up"}
+ROLE_VIEWS = {"singular": flat}  # stored (r, 1)
 DTYPES = ("float64", "float32", "bfloat16")
 TOTAL_STEP = 1000  # required by AdaLoraConfig; read only by update_and_allocate
 

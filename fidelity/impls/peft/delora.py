@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from fidelity.checks import Liveness, ZeroSide
 from fidelity.impls.base import Declaration
+from fidelity.impls.roles import scalar
 
 VARIANT = "delora"
 ROLE_NAMES = {"delora_A.default": "down", "delora_B.default": "up", "delora_lambda.default": "strength"}
+ROLE_VIEWS = {"strength": scalar}  # stored (1,)
 BUFFER_NAMES = {"delora_w_norm.default": "weight_norm"}
 DTYPES = ("float64", "float32", "bfloat16")
 

@@ -10,8 +10,11 @@ init. `fan_in_fan_out` is Conv1D storage; the suite adapts nn.Linear only.
 
 from __future__ import annotations
 
+from fidelity.impls.roles import flat
+
 VARIANT = "ia3"
 ROLE_NAMES = {"ia3_l.default": "gain"}
+ROLE_VIEWS = {"gain": flat}  # stored (d_out, 1)
 DTYPES = ("float64", "float32", "bfloat16")
 
 

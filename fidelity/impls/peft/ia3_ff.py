@@ -6,9 +6,11 @@ left out (`init_ia3_weights=False`, `fan_in_fan_out`) are discussed in `ia3.py`.
 from __future__ import annotations
 
 from fidelity.impls.peft.ia3 import ia3_citation_text, ia3_config, ia3_sources
+from fidelity.impls.roles import flat
 
 VARIANT = "ia3_ff"
 ROLE_NAMES = {"ia3_l.default": "gain"}
+ROLE_VIEWS = {"gain": flat}  # stored (1, d_in)
 DTYPES = ("float64", "float32", "bfloat16")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fidelity.impls.base import AdaptedLayer, Binding, SourceRef, fresh_linear, source_lines
 from fidelity.impls.reference.declarations import DECLARATIONS
+from fidelity.impls.roles import as_view
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -83,7 +84,8 @@ class ReferenceBinding(Binding):
 
     def _adapted(self, module, frozen_copy) -> AdaptedLayer:
         cls = type(module)
-        roles = {role: getattr(module, attr) for attr, role in cls.ROLES.items()}
+        views = getattr(cls, "ROLE_VIEWS", {})  # role -> how the module's storage maps to the paper's shape
+        roles = {role: views.get(role, as_view)(getattr(module, attr)) for attr, role in cls.ROLES.items()}
         buffers = {role: getattr(module, attr) for attr, role in getattr(cls, "BUFFERS", {}).items()}
         param_roles = {attr: role for attr, role in cls.ROLES.items()}
         param_roles.update({"base.weight": "base.weight", "base.bias": "base.bias"})

@@ -13,9 +13,12 @@ training (§3.2–3.3, out of scope here): at init the rank is r. Compared with 
 import torch
 from torch import nn
 
+from fidelity.impls.roles import flat
+
 
 class AdaLoraLinear(nn.Module):
     ROLES = {"lora_A": "down", "lora_E": "singular", "lora_B": "up"}
+    ROLE_VIEWS = {"singular": flat}  # stored (r, 1), as PEFT does
 
     def __init__(self, base: nn.Linear, r: int, alpha: float, budget: str = "pruned", orth_reg_weight: float = 0.1):
         super().__init__()

@@ -17,9 +17,12 @@ import math
 import torch
 from torch import nn
 
+from fidelity.impls.roles import scalar
+
 
 class DeloraLinear(nn.Module):
     ROLES = {"delora_A": "down", "delora_B": "up", "delora_lambda": "strength"}
+    ROLE_VIEWS = {"strength": scalar}  # stored (1,), as PEFT does
     BUFFERS = {"delora_wnorm": "weight_norm"}
 
     def __init__(self, base: nn.Linear, r: int, delora_lambda: float = 15.0, init_weights: bool = True):

@@ -11,9 +11,12 @@ down projection's input, is ia3_ff.py. Gain shape as PEFT's IA3 (compared with P
 import torch
 from torch import nn
 
+from fidelity.impls.roles import flat
+
 
 class Ia3Linear(nn.Module):
     ROLES = {"ia3_l": "gain"}
+    ROLE_VIEWS = {"gain": flat}  # stored (d_out, 1), as PEFT does
 
     def __init__(self, base: nn.Linear):
         super().__init__()

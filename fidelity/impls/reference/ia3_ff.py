@@ -12,9 +12,12 @@ change": identity at t=0 from g = 1 exactly (x · 1 == x). Gain shape as PEFT's 
 import torch
 from torch import nn
 
+from fidelity.impls.roles import flat
+
 
 class Ia3FeedForwardLinear(nn.Module):
     ROLES = {"ia3_l": "gain"}
+    ROLE_VIEWS = {"gain": flat}  # stored (1, d_in), as PEFT does
 
     def __init__(self, base: nn.Linear):
         super().__init__()
