@@ -87,6 +87,7 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
         return CheckRun(Status.NOT_APPLICABLE, error=why_not)
     try:
         evidence = check.run(subject, profile)
+        evidence.observation += subject.substitution_note()
     except Violation as v:
         evidence = Evidence(passed=False, observation=str(v), measured=v.measured, examples=1,
                             token=getattr(v, "token", ""))

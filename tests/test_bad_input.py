@@ -347,3 +347,15 @@ def test_a_reader_that_goes_away_loses_nothing(tmp_path):
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
     assert (tmp_path / "ia3.md").is_file()
+
+
+def test_a_claim_never_runs_silently_in_another_dtype():
+    class Float64Only(ReferenceBinding):
+        def dtypes(self, variant):
+            return ("float64",)
+
+    result = Runner({"x": Float64Only(name="x")}, profile=WITNESS).run("x", "ia3", "ia3.trainable")
+    assert result.verdict is Verdict.MATCHES
+    assert result.evidence.observation.endswith(
+        "(bfloat16 examples ran in float64; float32 examples ran in float64: the implementation computes ia3 in "
+        "float64)")

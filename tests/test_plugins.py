@@ -125,3 +125,14 @@ def test_a_bad_declarations_file_breaks_only_its_binding(tmp_path):
     broken = _with_declarations_file(binding)
     result = Runner({"lab-fork": broken}, profile=WITNESS).run("lab-fork", "lora", "lora.forward")
     assert result.verdict is Verdict.ERROR and "bad declarations file" in result.run.error
+
+
+def test_describe_prints_what_a_binding_must_provide(capsys):
+    from fidelity import describe
+
+    assert describe.main(["ia3", "--impl", "reference"]) == 0
+    out = capsys.readouterr().out
+    assert "gain         l ∈ R^d_out, one gain per output feature; (40,) on the witness" in out
+    assert "ia3.trainable" in out and "Inventory(dtypes=('float64', 'float32', 'bfloat16'))" in out
+    assert "fidelity reference: dtypes float64, float32, bfloat16" in out
+    assert describe.main(["nope"]) == 2 and capsys.readouterr().err.startswith("error: unknown variant 'nope'")

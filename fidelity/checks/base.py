@@ -50,6 +50,9 @@ class Subject:
     binding: Any
     variant: Any
     options: dict = field(default_factory=dict)
+    # dtype asked for -> the dtype it ran in, for every case the implementation does not compute in its own dtype;
+    # the cell's evidence says so (a claim never runs silently in another dtype than the one it names)
+    substituted: dict[str, str] = field(default_factory=dict)
 
     def config(self, case: LayerCase):
         return self.variant.make_config(case, **self.options)
@@ -59,7 +62,18 @@ class Subject:
         computes in (e.g. PEFT's PiSSA refuses float64)."""
         case = self.variant.case_for_options(case, self.options)
         dtypes = self.binding.dtypes(self.variant.name)
-        return case if case.dtype in dtypes else case.with_(dtype=dtypes[0])
+        if case.dtype in dtypes:
+            return case
+        self.substituted[case.dtype] = dtypes[0]
+        return case.with_(dtype=dtypes[0])
+
+    def substitution_note(self) -> str:
+        """" (bfloat16 examples ran in float64: the implementation computes this variant in float64, float32)", or
+        "" when every case ran in its own dtype."""
+        if not self.substituted:
+            return ""
+        ran = "; ".join(f"{asked} examples ran in {used}" for asked, used in sorted(self.substituted.items()))
+        return f" ({ran}: the implementation computes {self.variant.name} in {', '.join(self.binding.dtypes(self.variant.name))})"
 
     def build(self, case: LayerCase, config=None):
         """Seed torch's RNG from the case, make the base layer, attach the variant: (adapted, W, b)."""

@@ -5,7 +5,7 @@ arXiv:2303.10512 (§3.1 Eq. 3–4, §4 implementation details).
     Q: (r, d_in) down,  Λ: (r,) singular values (the diagonal),  P: (d_out, r) up
 
 Eq. (3) writes W = W(0) + P Λ Q in column form with P ∈ R^{d1×r}, Q ∈ R^{r×d2}, so d1 = d_out and d2 = d_in; the
-tensor shapes are PEFT's (lora_A = Q, lora_E = Λ as an (r, 1) column, lora_B = P). §4: "Following LoRA, we add the
+roles are the paper's (Q, Λ as its r diagonal entries, P; PEFT stores Λ as an (r, 1) column). §4: "Following LoRA, we add the
 same scaling for (3)", s = α/r with r the layer's rank; at init that rank is init_r (b(0) = 1.5 b(T) prunes towards
 target_r during training, which is out of scope here: the rank allocation is training dynamics). Identity at init
 from Λ = 0, so only Λ gets a gradient on step 0; P and Q are random Gaussian (the paper gives no variance).

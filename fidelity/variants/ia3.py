@@ -2,7 +2,7 @@
 Cheaper than In-Context Learning", arXiv:2205.05638 (§3.3: l_k ⊙ K, l_v ⊙ V).
 
     y' = (x Wᵀ + b) ⊙ g,   W_eff = diag(g) W,   b_eff = g ⊙ b
-    g: (d_out, 1) gain, one per output feature (PEFT's shape for a non-feedforward layer)
+    g ∈ R^d_out: one gain per output feature (the paper's l_k, l_v; PEFT stores it (d_out, 1), a view)
 
 The gain rescales the keys and values themselves, and K = x W_kᵀ + b_k contains the projection's bias, so the bias is
 scaled too (the paper's T5 has no biases; PEFT multiplies the whole base output). Identity at init from g = 1 exactly

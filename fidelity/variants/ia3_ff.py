@@ -2,7 +2,7 @@
 Better and Cheaper than In-Context Learning", arXiv:2205.05638 (§3.3: (l_ff ⊙ γ(W1 x)) W2).
 
     y' = (x ⊙ g) Wᵀ + b,   W_eff = W diag(g),   b_eff = b
-    g: (1, d_in) gain, one per input feature of W2 = per intermediate feature d_ff (PEFT's feedforward shape)
+    g ∈ R^d_in: one gain per input feature of W2 = per intermediate feature d_ff (PEFT stores it (1, d_in))
 
 The gate multiplies W2's input, the post-activation intermediate γ(W1 x); W2's own bias is added after the product, so
 it is not scaled. Identity at init from g = 1 exactly ((x · 1) Wᵀ == x Wᵀ); g is live at step 0. History C.4:
