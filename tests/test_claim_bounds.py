@@ -1,0 +1,25 @@
+"""Checks take claim-specific bounds (issue 11): LowRank's rank bound is the claim's, not always the variant's r."""
+
+from __future__ import annotations
+
+from fidelity.checks import LowRank
+from fidelity.checks.base import Subject
+from fidelity.impls.reference import ReferenceBinding
+from fidelity.profiles import WITNESS
+from fidelity.runner import run_check
+from fidelity.variants import get_variant
+
+
+def _run(check):
+    return run_check(check, Subject(ReferenceBinding(), get_variant("lora")), WITNESS)
+
+
+def test_a_rank_bound_below_the_update_rank_fails():
+    run = _run(LowRank(bound=lambda case: case.r - 1, text="r − 1"))  # the reference's update has rank exactly r
+    assert not run.evidence.passed and "the update has rank > 7" in run.evidence.observation
+
+
+def test_a_bound_that_every_matrix_meets_is_called_vacuous():
+    run = _run(LowRank(bound=lambda case: case.d_in * case.d_out, text="d_in·d_out"))
+    assert run.evidence.passed and "(vacuous in every example" in run.evidence.observation
+    assert "vacuous" not in _run(LowRank()).evidence.observation  # the witness alone: r = 8 < min(24, 32)
