@@ -33,5 +33,6 @@ KINDS: dict[str, str] = {
     "invariance": "K07/K11 a transformation of the trainables the paper says the function ignores leaves it unchanged",
     "validation": "K24 a configuration the method cannot honour is refused, not silently changed",
     "regularizer": "K14 the term added to the training loss is the paper's regulariser, weight included",
+    "seeded": "K06 frozen random tensors are a function of the seed alone: rebuilt from it they are identical, from another seed different",
     "sharing": "K06 the frozen random matrices are shared by every adapted layer; the trainables are per layer",
 }

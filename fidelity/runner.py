@@ -85,6 +85,9 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
     why_not = subject.binding.unavailable() or subject.binding.provides(subject.variant.name, check.options)
     if why_not:
         return CheckRun(Status.NOT_APPLICABLE, error=why_not)
+    if check.convention and check.convention not in subject.binding.conventions(subject.variant.name):
+        return CheckRun(Status.NOT_APPLICABLE, error=f"a convention claim ({check.convention}), not the paper's: this "
+                        "implementation does not follow that convention (its conventions() do not name it)")
     try:
         evidence = check.run(subject, profile)
         evidence.observation += subject.substitution_note()

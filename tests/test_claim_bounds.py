@@ -23,3 +23,21 @@ def test_a_bound_that_every_matrix_meets_is_called_vacuous():
     run = _run(LowRank(bound=lambda case: case.d_in * case.d_out, text="d_in·d_out"))
     assert run.evidence.passed and "(vacuous in every example" in run.evidence.observation
     assert "vacuous" not in _run(LowRank()).evidence.observation  # the witness alone: r = 8 < min(24, 32)
+
+
+def test_a_convention_claim_runs_only_for_implementations_that_follow_the_convention():
+    """VeRA's paper names no generator: drawing A and B another way from the same seed is the paper (vera.seeded
+    holds), and PEFT's staging (vera.seeded-a) is N/A for such a library — DEVIATES only if it claimed PEFT's."""
+    from fidelity.runner import Runner
+    from fidelity.verdicts import Verdict
+    from tests.mutants.vera import Float64Draw
+
+    class Claims(Float64Draw):
+        CONVENTIONS = ("peft-prng",)
+
+    for cls, expected in ((Float64Draw, Verdict.NA), (Claims, Verdict.DEVIATES)):
+        binding = ReferenceBinding({**ReferenceBinding().classes, "vera": cls}, name="x")
+        binding.declarations = ()
+        runner = Runner({"x": binding}, profile=WITNESS)
+        assert runner.run("x", "vera", "vera.seeded").verdict is Verdict.MATCHES
+        assert runner.run("x", "vera", "vera.seeded-a").verdict is expected

@@ -24,6 +24,7 @@ from fidelity.checks.orthogonality import Orthogonality
 from fidelity.checks.reconstruction import Reconstruction
 from fidelity.checks.regularizer import Regularizer
 from fidelity.checks.runtime_off import RuntimeOff
+from fidelity.checks.seeded import Seeded
 from fidelity.checks.scaling import InitScaling, Scaling
 from fidelity.checks.sharing import Sharing
 from fidelity.checks.sign_invariance import SignInvariance
@@ -34,7 +35,7 @@ from fidelity.checks.zero_side import ZeroSide
 CHECKS = {c.kind: c for c in (
     Bias, CalibrationRequired, CalibrationStatistic, Citation, Confinement, Decomposition, Formula, GainBounds,
     GradientPath, Identity, Influence, InitDistribution, InitValue, Invariance, Inventory, Liveness, LowRank, NearIdentity,
-    NormBound, Optimality, Orthogonality, Reconstruction, Regularizer, RuntimeOff, Scaling, Sharing, SignInvariance,
+    NormBound, Optimality, Orthogonality, Reconstruction, Regularizer, RuntimeOff, Scaling, Seeded, Sharing, SignInvariance,
     SteeringLinearity, Validation, ZeroSide,
 )}
 
@@ -42,5 +43,5 @@ __all__ = [
     "CHECKS", "Bias", "CalibrationRequired", "CalibrationStatistic", "Citation", "Confinement", "Decomposition",
     "Formula", "GainBounds", "GradientPath", "Identity", "Influence", "InitDistribution", "InitScaling", "InitValue", "Invariance",
     "Inventory", "Liveness", "LowRank", "NearIdentity", "NormBound", "Optimality", "Orthogonality", "Reconstruction",
-    "Regularizer", "RuntimeOff", "Scaling", "Sharing", "SignInvariance", "SteeringLinearity", "Validation", "ZeroSide",
+    "Regularizer", "RuntimeOff", "Scaling", "Seeded", "Sharing", "SignInvariance", "SteeringLinearity", "Validation", "ZeroSide",
 ]

@@ -75,13 +75,13 @@ class Subject:
         ran = "; ".join(f"{asked} examples ran in {used}" for asked, used in sorted(self.substituted.items()))
         return f" ({ran}: the implementation computes {self.variant.name} in {', '.join(self.binding.dtypes(self.variant.name))})"
 
-    def build(self, case: LayerCase, config=None):
-        """Seed torch's RNG from the case, make the base layer, attach the variant: (adapted, W, b)."""
+    def build(self, case: LayerCase, config=None, global_seed: int | None = None):
+        """Seed torch's RNG from the case (or `global_seed`), make the base layer, attach the variant: (adapted, W, b)."""
         base = base_layer(case)
         weight = base.weight.detach().clone()
         bias = base.bias.detach().clone() if base.bias is not None else None
         calibration = self.variant.calibration(case)
-        seed_torch(case.seed)
+        seed_torch(case.seed if global_seed is None else global_seed)
         layer = self.binding.build(self.variant.name, weight, bias, config or self.config(case), calibration)
         layer.module.eval()
         layer.base.eval()
@@ -241,6 +241,9 @@ class Check:
 
     kind = "?"
     topic = "forward"  # which source lines the review cites for this claim
+    # A convention claim checks one implementation's convention where the paper leaves a choice (PEFT's PRNG staging),
+    # not the paper: it runs only for implementations whose `conventions(variant)` name it, N/A for the others
+    convention = ""
 
     def __init__(self, options: dict | None = None):
         self.options = dict(options or {})  # variant options the cell runs with, e.g. {"use_rslora": True}
@@ -250,3 +253,9 @@ class Check:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options or ''})"
+
+
+def convention(name: str, check: Check) -> Check:
+    """Mark `check` as testing the convention `name` (e.g. "peft-prng"), not the paper: see `Check.convention`."""
+    check.convention = name
+    return check

@@ -200,6 +200,12 @@ class Binding:
         """The dtypes this implementation computes the variant in, preferred first (others run in the first)."""
         return ("float64", "float32")
 
+    def conventions(self, variant: str) -> tuple[str, ...]:
+        """The conventions this implementation follows where the paper leaves a choice (e.g. "peft-prng": PEFT's
+        generator, draw order and float32 staging for VeRA's frozen matrices): their convention claims run, the
+        others are N/A."""
+        return ()
+
     def build(self, variant: str, weight: torch.Tensor, bias: torch.Tensor | None, config: Any,
               calibration: torch.Tensor | None = None) -> AdaptedLayer:
         """Attach the variant to a fresh `nn.Linear` holding `weight` and `bias`; eval mode, no dropout.

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from fidelity.cases import LayerCase, layer_cases
 from fidelity.checks import (Citation, Formula, Identity, Influence, InitDistribution, InitValue, Inventory, Liveness,
-                             Sharing, ZeroSide)
+                             Seeded, Sharing, ZeroSide)
+from fidelity.checks.base import convention
 from fidelity.variants.base import Role, VariantSpec
 
 
@@ -131,18 +132,20 @@ SPEC = VariantSpec(
         "vera.frozen-random": Inventory(dtypes=DTYPES),
         "vera.shared": Sharing(shared=SHARED),
         "vera.shared-key": Sharing(shared=SHARED, options=OTHER_KEY),
-        "vera.seeded-a": InitValue(role="down", expected=lambda c, w, cfg: seeded_pair(c, cfg)[0],
+        "vera.seeded": Seeded(roles=SHARED, key="projection_prng_key"),
+        # PEFT's convention where the paper names no generator (the reference follows it); N/A for other libraries
+        "vera.seeded-a": convention("peft-prng", InitValue(role="down", expected=lambda c, w, cfg: seeded_pair(c, cfg)[0],
                                    text="A drawn from the seeded generator",
                                    contrast=lambda c, w, cfg: seeded_pair(c, cfg, cfg.projection_prng_key + 1)[0],
-                                   contrast_text="next-seed", staged="float32"),
-        "vera.seeded-b": InitValue(role="up", expected=lambda c, w, cfg: seeded_pair(c, cfg)[1],
+                                   contrast_text="next-seed", staged="float32")),
+        "vera.seeded-b": convention("peft-prng", InitValue(role="up", expected=lambda c, w, cfg: seeded_pair(c, cfg)[1],
                                    text="B drawn from the seeded generator after A",
                                    contrast=lambda c, w, cfg: seeded_pair(c, cfg, cfg.projection_prng_key + 1)[1],
-                                   contrast_text="next-seed", staged="float32"),
-        "vera.seeded-key": InitValue(role="down", expected=lambda c, w, cfg: seeded_pair(c, cfg)[0],
+                                   contrast_text="next-seed", staged="float32")),
+        "vera.seeded-key": convention("peft-prng", InitValue(role="down", expected=lambda c, w, cfg: seeded_pair(c, cfg)[0],
                                      text="A drawn from the generator seeded with projection_prng_key = 7",
                                      contrast=lambda c, w, cfg: seeded_pair(c, cfg, cfg.projection_prng_key + 1)[0],
-                                     contrast_text="seed-8", staged="float32", options=OTHER_KEY),
+                                     contrast_text="seed-8", staged="float32", options=OTHER_KEY)),
         "vera.zero-b": ZeroSide(),
         "vera.d-initial": InitValue(role="lambda_d", expected=d_initial_vector, text="d_initial = 0.1 in every entry",
                                     contrast=ones_vector, contrast_text="d = 1 (Figure 1)", staged="float32"),

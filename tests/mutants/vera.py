@@ -68,6 +68,22 @@ class KeyIgnored(VeraLinear):
         super().__init__(base, r, d_initial, 0)
 
 
+class Float64Draw(VeraLinear):
+    """Control: A and B drawn from a generator seeded with the key, B first and directly in float64 — another
+    library's convention (not PEFT's staging), the same paper: a function of the seed alone, shared by every layer."""
+
+    CONVENTIONS = ()  # it does not follow PEFT's PRNG convention: vera.seeded-a/-b/-key are N/A for it
+
+    def __init__(self, base, r, d_initial=0.1, projection_prng_key=0):
+        super().__init__(base, r, d_initial, projection_prng_key)
+        generator = torch.Generator().manual_seed(projection_prng_key)
+        with torch.no_grad():
+            self.vera_B.copy_(nn.init.kaiming_uniform_(torch.empty_like(self.vera_B, dtype=torch.float64),
+                                                       generator=generator))
+            self.vera_A.copy_(nn.init.kaiming_uniform_(torch.empty_like(self.vera_A, dtype=torch.float64),
+                                                       generator=generator))
+
+
 class KaimingLinearBound(VeraLinear):
     """A drawn with nn.Linear's kaiming_uniform_(a=√5), U(±1/√d_in), a √6 smaller bound than the paper's Kaiming."""
 
@@ -132,24 +148,27 @@ MUTANTS = (
     Mutant(V, "vera_projections_trainable", ProjectionsTrainable, ("vera.frozen-random",),
            survives=("vera.identity-at-init", "vera.formula", "vera.shared", "vera.step0-gradient")),
     Mutant(V, "vera_projections_per_layer", ProjectionsPerLayer,
-           ("vera.shared", "vera.shared-key", "vera.seeded-a", "vera.seeded-b"),
+           ("vera.shared", "vera.shared-key", "vera.seeded", "vera.seeded-a", "vera.seeded-b"),
            survives=("vera.identity-at-init", "vera.formula", "vera.kaiming-a", "vera.kaiming-b",
                      "vera.frozen-random")),
-    Mutant(V, "vera_key_ignored", KeyIgnored, ("vera.seeded-key",),
+    Mutant(V, "vera_key_ignored", KeyIgnored, ("vera.seeded", "vera.seeded-key"),
            survives=("vera.seeded-a", "vera.seeded-b", "vera.shared", "vera.shared-key", "vera.formula")),
     Mutant(V, "vera_A_kaiming_linear_bound", KaimingLinearBound, ("vera.kaiming-a", "vera.seeded-a"),
            survives=("vera.kaiming-b", "vera.seeded-b", "vera.shared", "vera.identity-at-init", "vera.formula")),
     Mutant(V, "vera_B_fan_out", BFanOut, ("vera.kaiming-b", "vera.seeded-b"),
            survives=("vera.kaiming-a", "vera.seeded-a", "vera.shared", "vera.identity-at-init", "vera.formula")),
     Mutant(V, "vera_d_on_output", DOnOutput, ("vera.formula", "vera.frozen-random", "vera.d-initial",
-                                                 "vera.identity-at-init", "vera.zero-b")),
+                                                 "vera.identity-at-init", "vera.zero-b", "vera.seeded")),
     Mutant(V, "vera_lambda_b_last_unused", LambdaBLastUnused, ("vera.influence", "vera.formula"),
            survives=("vera.identity-at-init", "vera.step0-gradient")),
     Mutant(V, "vera_citation_wrong_id", CitationWrongId, ("vera.citation",)),
+    Mutant(V, "vera_float64_draw (control)", Float64Draw, (),
+           survives=("vera.seeded", "vera.shared", "vera.shared-key", "vera.kaiming-a", "vera.kaiming-b",
+                     "vera.identity-at-init", "vera.formula")),
     Mutant(V, "vera_merged_forward (control)", MergedForward, (),
            survives=("vera.formula", "vera.identity-at-init", "vera.identity-d-initial-small", "vera.influence",
                      "vera.step0-gradient", "vera.shared", "vera.frozen-random")),
 )
 
-EXPECTED_MUTANTS = 12
-EXPECTED_KILLS = 27
+EXPECTED_MUTANTS = 13
+EXPECTED_KILLS = 30

@@ -111,6 +111,9 @@ class PeftBinding(Binding):
     def dtypes(self, variant: str) -> tuple[str, ...]:
         return getattr(adapters().get(variant), "DTYPES", ("float64", "float32"))
 
+    def conventions(self, variant: str) -> tuple[str, ...]:
+        return getattr(adapters().get(variant), "CONVENTIONS", ())
+
     def build(self, variant, weight, bias, config, calibration=None) -> AdaptedLayer:
         return self._attach(variant, [(weight, bias)], config, calibration)[0]
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 VARIANT = "vera"
 ROLE_NAMES = {"vera_lambda_b.default": "lambda_b", "vera_lambda_d.default": "lambda_d"}
+CONVENTIONS = ("peft-prng",)  # its own: a torch.Generator(projection_prng_key) draws A, then B, in float32
 BUFFER_NAMES = {"vera_A.default": "down", "vera_B.default": "up"}
 DTYPES = ("float64", "float32", "bfloat16")
 

@@ -69,6 +69,10 @@ class ReferenceBinding(Binding):
         trainable set), since the reference modules are plain torch in the base weight's dtype."""
         return ("float64", "float32", "bfloat16")
 
+    def conventions(self, variant: str) -> tuple[str, ...]:
+        """A reference module's CONVENTIONS (VeRA's follows PEFT's PRNG staging, so the two stay comparable)."""
+        return getattr(self.classes.get(variant), "CONVENTIONS", ())
+
     def build(self, variant, weight, bias, config, calibration=None) -> AdaptedLayer:
         base = fresh_linear(weight, bias)
         frozen_copy = copy.deepcopy(base)

@@ -19,6 +19,7 @@ from torch import nn
 
 class VeraLinear(nn.Module):
     ROLES = {"vera_lambda_b": "lambda_b", "vera_lambda_d": "lambda_d"}
+    CONVENTIONS = ("peft-prng",)  # the paper names no generator: PEFT's, so that the two stay comparable
     BUFFERS = {"vera_A": "down", "vera_B": "up"}
 
     def __init__(self, base: nn.Linear, r: int, d_initial: float = 0.1, projection_prng_key: int = 0):
