@@ -434,11 +434,11 @@ def _run(plan: Plan, args: argparse.Namespace, written: list) -> int:
     if args.check:
         stale = [name for name, content in files.items() if not _compare(args.out / name, content)]
         if stale:
-            say(f"out of date: {', '.join(_console_path(args.out / n) for n in stale)}; run python -m "
+            print(f"out of date: {', '.join(_console_path(args.out / n) for n in stale)}; run python -m "
                   f"fidelity.report {args.variant} and commit the result", file=sys.stderr)
             return 1
     elif broken:
-        say(f"not written: {', '.join(broken)} failed to load ({next(iter(broken.values()))}); the committed "
+        print(f"not written: {', '.join(broken)} failed to load ({next(iter(broken.values()))}); the committed "
               f"reviews keep their cells; fix it, or leave it out with --impl", file=sys.stderr)
         return 1
     else:

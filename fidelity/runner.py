@@ -159,11 +159,14 @@ class Runner:
         deviation = binding.declaration(claim_id, variant, "deviation")
         bug = binding.declaration(claim_id, variant, "known_bug")
         alternative, preserved = None, {}
-        if run.status is Status.FAILS and deviation is not None:
+        # a deviation's alternative property, or a known bug's exact characterisation (a float32-rounded constant,
+        # say: neither on purpose nor unexplained)
+        characterised = deviation if deviation is not None else bug if bug is not None and bug.alternative else None
+        if run.status is Status.FAILS and characterised is not None:
             # in the claim's option cell, with the alternative's own options on top (e.g. RoAd's other pair layout)
-            options = {**check.options, **deviation.alternative.options}
-            alternative = run_check(deviation.alternative, Subject(binding, spec, options), self.profile)
-            preserved = {c: self.run(impl, variant, c).verdict for c in deviation.preserves}
+            options = {**check.options, **characterised.alternative.options}
+            alternative = run_check(characterised.alternative, Subject(binding, spec, options), self.profile)
+            preserved = {c: self.run(impl, variant, c).verdict for c in characterised.preserves}
         decision = decide(run.status, deviation or bug, alternative.status if alternative else None, preserved,
                           observation=exact(run.evidence.observation) if run.evidence else "",
                           bug=bug if deviation is not None else None,

@@ -7,7 +7,8 @@
 | holds, nothing declared                                                     | MATCHES                    |
 | holds, but a deviation or bug is declared                                   | STALE                      |
 | fails; deviation declared; its alternative holds; every preserved MATCHES  | DEVIATES-OK                |
-| fails; known bug declared (and its failure signature, if any, matches)    | DEVIATES (known)           |
+| fails; known bug declared (and its failure signature, if any, matches,    | DEVIATES (known)           |
+|   and its exact alternative property, if any, holds)                       |                            |
 |   (beside a deviation, the known bug's signature is matched against the    |                            |
 |    failure of the deviation's alternative: a deliberate departure with a   |                            |
 |    known bug inside it)                                                     |                            |
@@ -90,5 +91,13 @@ def decide(status: Status, declaration=None, alternative: Status | None = None,
                                                                   for c in broken))
         return Decision(Verdict.DEVIATES, reason="declared deviation not honoured: " + "; ".join(why))
     if declaration is not None and declaration.kind == "known_bug":
-        return _known(declaration, observation)
+        if declaration.alternative is not None and alternative is not Status.HOLDS:
+            return Decision(Verdict.DEVIATES, reason="fails, but not as the declared known bug is characterised (its "
+                            f"exact alternative property {alternative.value if alternative else 'was not run'}): an "
+                            "undeclared failure")
+        decision = _known(declaration, observation)
+        if decision.known_bug and declaration.alternative is not None:
+            return Decision(Verdict.DEVIATES, known_bug=True, reason=f"{decision.reason}; characterised exactly: "
+                            "its alternative property holds")
+        return decision
     return Decision(Verdict.DEVIATES)

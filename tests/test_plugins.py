@@ -1,7 +1,11 @@
 """Third-party implementations plug in: the worked example `examples/tinylora` is installed as its own package (into
 a temporary directory, as a user's environment would hold it) and verified through its entry point, with its own
 declarations file; its planted bug (`alpha // r`) must come out as DEVIATES, its declared Kaiming A as DEVIATES-OK.
-A binding that fails to import, or whose declarations file is wrong or matches no cell, is reported, not ignored."""
+A binding that fails to import, or whose declarations file is wrong or matches no cell, is reported, not ignored.
+The second example, `examples/hooklib`, attaches its adapters by forward hooks under its own configs and storage
+layouts (its A is the paper's Aᵀ, its HRA vectors rows, its DeLoRA λ a 0-d tensor); installed the same way, its
+binding's roles are views of that storage, and every claim of the six methods it implements must come out MATCHES
+(or N/A for an option it does not have)."""
 
 from __future__ import annotations
 
@@ -23,24 +27,42 @@ from fidelity.runner import Runner
 from fidelity.verdicts import Verdict
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "examples" / "tinylora"
+EXAMPLES = REPO / "examples"
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """`pip install` the example (no dependencies, no build isolation: offline) into a fresh target directory."""
-    source, target = tmp_path_factory.mktemp("src") / "tinylora", tmp_path_factory.mktemp("site")
-    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+def install(tmp_path_factory, example: str) -> Path:
+    """`pip install` one example (no dependencies, no build isolation: offline) into a fresh target directory."""
+    source, target = tmp_path_factory.mktemp("src") / example, tmp_path_factory.mktemp("site")
+    shutil.copytree(EXAMPLES / example, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--target", str(target), str(source)], check=True, capture_output=True)  # builds in the copy
     return target
 
 
+def prepend(site: Path, monkeypatch) -> Path:
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    return site
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    return install(tmp_path_factory, "tinylora")
+
+
+@pytest.fixture(scope="module")
+def hooklib_installed(tmp_path_factory) -> Path:
+    return install(tmp_path_factory, "hooklib")
+
+
 @pytest.fixture
 def on_path(installed, monkeypatch) -> Path:
-    monkeypatch.syspath_prepend(str(installed))
-    importlib.invalidate_caches()
-    return installed
+    return prepend(installed, monkeypatch)
+
+
+@pytest.fixture
+def hooklib_on_path(hooklib_installed, monkeypatch) -> Path:
+    return prepend(hooklib_installed, monkeypatch)
 
 
 def test_the_entry_point_registers_the_binding_with_its_declarations_file(on_path):
@@ -73,6 +95,54 @@ def test_the_command_line_reviews_a_plugged_in_implementation(installed, tmp_pat
 def test_a_binding_can_be_named_as_module_and_object(on_path):
     binding = get_binding("tinylora.fidelity_binding:TinyLoraBinding")
     assert binding.name == "tinylora" and not binding.broken()
+
+
+def test_hooklib_registers_through_its_entry_point_and_declares_nothing(hooklib_on_path):
+    binding = all_bindings()["hooklib"]
+    assert not binding.broken() and binding.version == "0.1.0"
+    assert binding.declarations == () and problems(binding) == []  # it follows the papers where the suite looks
+
+
+# hooklib's DoRA draws A Kaiming-uniform only (the paper's §3.1), so the claims run with PEFT's Gaussian-A option are
+# N/A, refused by its provides(); every other claim of the six variants, its VeRA's peft-prng convention claims
+# included (it draws the shared pair as PEFT does), is MATCHES.
+HOOKLIB_NA = {"dora.decomposition-gaussian-a": "init_a='gaussian'", "dora.identity-gaussian-a": "init_a='gaussian'"}
+
+
+@pytest.mark.parametrize("variant", ["lora", "dora", "ia3", "hra", "delora", "vera"])
+def test_hooklib_matches_every_claim_it_provides(hooklib_on_path, variant):
+    runner = Runner({"hooklib": get_binding("hooklib")}, profile=PROFILES["ci"])
+    results = {claim: runner.run(impl, v, claim) for impl, v, claim in runner.cells(variant)}
+    expected = {claim: Verdict.NA if claim in HOOKLIB_NA else Verdict.MATCHES for claim in results}
+    assert {claim: r.verdict for claim, r in results.items()} == expected, "\n".join(
+        r.summary() for claim, r in results.items() if r.verdict is not expected[claim])
+    for claim, option in HOOKLIB_NA.items():
+        if claim in results:
+            assert f"hooklib's dora has no option {option}" in results[claim].run.error
+
+
+def test_hooklib_detach_restores_the_model(hooklib_on_path):
+    import torch
+    from torch import nn
+
+    import hooklib
+
+    torch.manual_seed(0)
+    model = nn.ModuleList(nn.ModuleDict({"q_proj": nn.Linear(12, 10), "k_proj": nn.Linear(12, 10)}) for _ in range(2))
+    x, state = torch.randn(3, 12), {k: v.clone() for k, v in model.state_dict().items()}
+    for cfg in (hooklib.LoRAConfig(rank=4, targets=("q_proj",)), hooklib.DoRAConfig(rank=4),
+                hooklib.IA3Config(), hooklib.HRAConfig(rank=4), hooklib.DeLoRAConfig(rank=4), hooklib.VeRAConfig(rank=16)):
+        before = [block["q_proj"](x) for block in model]
+        handles = hooklib.attach(model, cfg)
+        assert handles and all(isinstance(a, hooklib.Adapter) for a in hooklib.adapters(model))
+        with torch.no_grad():  # move the adapters off their identity init, then take them away again
+            for p in (p for a in hooklib.adapters(model) for p in a.parameters()):
+                p.add_(0.1)
+        hooklib.detach(model)
+        assert hooklib.adapters(model) == [] and all(not m._forward_hooks and not m._forward_pre_hooks
+                                                     for m in model.modules())
+        assert all(torch.allclose(block["q_proj"](x), y, atol=1e-6) for block, y in zip(model, before))
+    assert all(torch.allclose(model.state_dict()[k], v, atol=1e-6) for k, v in state.items())
 
 
 def test_an_implementation_that_fails_to_import_is_error_and_the_others_still_run(monkeypatch):

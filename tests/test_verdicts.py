@@ -17,6 +17,10 @@ DEVIATION = Declaration(claim="lora.gaussian-a", kind="deviation", rationale="fo
                         preserves=("lora.zero-init",))
 BUG = Declaration(claim="lora.identity-at-init", kind="known_bug", rationale="B drawn non-zero",
                   link="https://example.invalid/issue/1")
+# a characterised accident: a known bug with an exact alternative property that must hold
+CHARACTERISED = Declaration(claim="lora.gaussian-a", kind="known_bug", rationale="A drawn Kaiming-uniform by accident",
+                            link="https://example.invalid/issue/2",
+                            alternative=InitDistribution(role="down", family="kaiming_uniform"))
 M, F, H = Verdict.MATCHES, Status.FAILS, Status.HOLDS
 
 
@@ -33,6 +37,9 @@ M, F, H = Verdict.MATCHES, Status.FAILS, Status.HOLDS
     (F, DEVIATION, H, {"lora.zero-init": Verdict.DEVIATES}, Verdict.DEVIATES, False),
     (F, DEVIATION, H, {}, Verdict.DEVIATES, False),
     (F, BUG, None, {}, Verdict.DEVIATES, True),
+    (F, CHARACTERISED, H, {}, Verdict.DEVIATES, True),
+    (F, CHARACTERISED, F, {}, Verdict.DEVIATES, False),
+    (H, CHARACTERISED, None, {}, Verdict.STALE, False),
     (F, None, None, {}, Verdict.DEVIATES, False),
 ])
 def test_rules(status, declaration, alternative, preserved, verdict, known):
@@ -124,3 +131,14 @@ def test_a_known_bug_inside_a_declared_deviation(alternative_observation, known)
 def test_a_fixed_known_bug_inside_a_deviation_is_stale():
     decision = decide(F, DEVIATION, H, {"lora.zero-init": M}, observation="not Gaussian", bug=SIGNED)
     assert decision.verdict is Verdict.STALE and "no longer applies" in decision.reason
+
+
+def test_a_known_bug_characterised_by_an_exact_alternative_end_to_end():
+    """Kaiming-uniform A declared as a known bug with its exact characterisation: known while the alternative holds;
+    a different failure of the same claim (the wrong Kaiming bound) is undeclared."""
+    for cls, known in ((AKaimingUniform, True), (AKaimingUniformWrongBound, False)):
+        binding = ReferenceBinding({**ReferenceBinding().classes, "lora": cls}, name="x")
+        binding.declarations = (CHARACTERISED,)
+        result = Runner({"x": binding}, profile=WITNESS).run("x", "lora", "lora.gaussian-a")
+        assert result.verdict is Verdict.DEVIATES and result.known_bug is known, result.reason
+        assert result.alternative is not None

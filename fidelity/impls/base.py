@@ -139,7 +139,9 @@ class Declaration:
     A deviation needs a rationale and an alternative property (a check instance) that holds instead, plus the
     claims it still preserves; a known bug needs a link, and may give the `signature` of its failure (a regular
     expression the failing observation must match), so that a different failure of the same claim is not excused as
-    the known one. Either one that no longer fails turns STALE.
+    the known one, and an exact `alternative` property that characterises it (an accidental float32 constant: neither
+    on purpose nor unexplained), which must hold for the failure to count as the known one. Either one that no longer
+    fails turns STALE.
     """
 
     claim: str

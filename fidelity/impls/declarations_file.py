@@ -16,6 +16,7 @@ A third-party binding points at it with `declarations_file`; each entry is one D
     rationale = "…"
     link = "https://…"
     signature = "measured scale"          # optional: a regex the failure must match
+    alternative = { check = "…", … }      # optional: an exact characterisation that must hold (an accident, known)
 
 An alternative is a check of the vocabulary (`fidelity/kinds.py`) with keyword arguments of plain values; a check that
 needs Python arguments (a scaling law) is declared in the binding's code instead. A malformed file is one error naming
@@ -81,6 +82,7 @@ def load_declarations(path: str | Path) -> tuple[Declaration, ...]:
                 if "alternative" not in entry:
                     raise DeclarationFileError(f"{where}: a deviation needs the 'alternative' property that holds "
                                                f"instead")
+            if "alternative" in entry:  # a deviation's property that holds instead, or a known bug's characterisation
                 fields["alternative"] = _alternative(entry["alternative"], where)
                 fields["preserves"] = tuple(entry.get("preserves", ()))
             try:

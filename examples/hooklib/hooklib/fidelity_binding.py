@@ -1,5 +1,5 @@
-"""hooklib's binding for the fidelity suite: a tiny model with named projections, hooklib attached by name, and the
-paper's roles given as views of hooklib's own storage (A (d_in, r) is the paper's Aᵀ, HRA's rows are U_rᵀ, …)."""
+"""hooklib's binding for the fidelity suite: a tiny model of named projections, hooklib attached by name, and the
+paper's roles given as views of hooklib's own storage (its A (d_in, r) is the paper's Aᵀ, its HRA rows U_rᵀ, …)."""
 
 import copy
 import dataclasses
@@ -21,17 +21,17 @@ CONFIGS = {  # the suite's config (see `python -m fidelity.describe <variant>`) 
     "delora": lambda c: hooklib.DeLoRAConfig(rank=c.r, lam0=c.delora_lambda, subtract_init=c.init_weights),
     "vera": lambda c: hooklib.VeRAConfig(rank=c.r, d_init=c.d_initial, seed=c.projection_prng_key),
 }
-OPTIONS = {"lora": {"use_rslora"}, "dora": {"use_rslora", "init_a"}, "hra": {"apply_GS", "lam"},  # options hooklib has
+OPTIONS = {"lora": {"use_rslora"}, "dora": {"use_rslora"}, "hra": {"apply_GS", "lam"},  # options hooklib has
            "delora": {"delora_lambda", "init_weights"}, "vera": {"d_initial", "projection_prng_key"}}
-ROLES = {  # role -> (the adapter's attribute, the view giving it in the paper's shape, or None: stored so)
-    "lora": {"down": ("A", transposed), "up": ("B", transposed)},
-    "dora": {"down": ("A", transposed), "up": ("B", transposed), "magnitude": ("m", None)},
-    "ia3": {"gain": ("gain", None)},
-    "hra": {"reflectors": ("U", transposed)},
-    "delora": {"down": ("A", transposed), "up": ("B", transposed), "strength": ("lam", None)},
-    "vera": {"lambda_b": ("lambda_b", None), "lambda_d": ("lambda_d", None)},
-}
+ROLES = {  # role -> the adapter's attribute holding it; ".T": stored transposed. Then the frozen roles (buffers)
+    "lora": {"down": "A.T", "up": "B.T"}, "dora": {"down": "A.T", "up": "B.T", "magnitude": "m"},
+    "ia3": {"gain": "gain"}, "hra": {"reflectors": "U.T"}, "delora": {"down": "A.T", "up": "B.T", "strength": "lam"},
+    "vera": {"lambda_b": "lambda_b", "lambda_d": "lambda_d"}}
 BUFFERS = {"delora": {"weight_norm": "wnorm"}, "vera": {"down": "A", "up": "B"}}
+
+
+def view(adapter, attr):
+    return transposed(getattr(adapter, attr[:-2])) if attr.endswith(".T") else getattr(adapter, attr)
 
 
 class HookLibBinding(Binding):
@@ -40,15 +40,14 @@ class HookLibBinding(Binding):
     def provides(self, variant, options):
         if variant not in CONFIGS:
             return f"hooklib has no {variant}"
-        unknown = sorted(set(options) - OPTIONS.get(variant, set()))
-        if unknown:
-            return f"hooklib's {variant} has no option {', '.join(unknown)}"
-        if options.get("init_a", "kaiming") != "kaiming":
-            return "hooklib's DoRA draws A Kaiming-uniform only (§3.1); it has no Gaussian-A option"
-        return None
+        unknown = ", ".join(f"{k}={v!r}" for k, v in options.items() if k not in OPTIONS.get(variant, ()))
+        return f"hooklib's {variant} has no option {unknown}" if unknown else None  # e.g. DoRA's Gaussian A
 
     def dtypes(self, variant):
         return ("float64", "float32", "bfloat16")  # plain torch in the base weight's dtype
+
+    def conventions(self, variant):  # VeRA's pair: PEFT's seeded generator, A then B, in float32 (hooklib/vera.py)
+        return ("peft-prng",) if variant == "vera" else ()
 
     def build(self, variant, weight, bias, config, calibration=None):
         return self.build_many(variant, [(weight, bias)], config)[0]
@@ -61,18 +60,17 @@ class HookLibBinding(Binding):
         out = []
         for block, before in zip(model, untouched):
             linear, ad = block[target], block[target].hooklib
-            roles = {role: view(getattr(ad, attr)) if view else getattr(ad, attr)
-                     for role, (attr, view) in ROLES[variant].items()}
-            buffers = {role: getattr(ad, attr) for role, attr in BUFFERS.get(variant, {}).items()}
-            out.append(AdaptedLayer(module=linear, base=before[target], roles=roles, buffers=buffers,
-                                    weight=linear.weight, regularizer=ad.penalty if variant == "hra" else None))
+            out.append(AdaptedLayer(module=linear, base=before[target], weight=linear.weight,
+                                    roles={role: view(ad, attr) for role, attr in ROLES[variant].items()},
+                                    buffers={role: view(ad, attr) for role, attr in BUFFERS.get(variant, {}).items()},
+                                    regularizer=ad.penalty if variant == "hra" else None))
         return out
 
     def sources(self, variant, topic):  # the lines each review section quotes, from the method's own module
-        pattern = {"init": r"self\.\w+ = nn\.Parameter|register_buffer|init\.|\.sub_\(|repeat_interleave|raise ",
-                   "scaling": r"self\.scaling = ", "forward": r"def (hook|pre_hook|coeff|delta)|return |x = x - ",
-                   "trainable": r"requires_grad_|nn\.Parameter|register_buffer", "citation": r"arXiv:",
-                   "regularizer": r"def penalty|unit = |gap = |return self\.reg"}.get(topic)
+        pattern = {"init": r"= nn\.Parameter|register_buffer|nn\.init\.|Generator\(|\.sub_\(|u = |raise ",
+                   "forward": r"def (\w*hook|coeff|delta)\b|return (out|\(|lam )|x = x -|q = |(direction|scale) =",
+                   "scaling": r"self\.scaling = ", "trainable": r"requires_grad_|nn\.Parameter|register_buffer",
+                   "regularizer": r"def penalty|gap = |return self\.reg", "citation": r"arXiv:"}.get(topic)
         module = importlib.import_module(f"hooklib.{variant}")
         return source_lines(module, Path(hooklib.__file__).parents[1], "", pattern) if pattern else []
 
