@@ -38,6 +38,13 @@ def commit_seed() -> int:
         return 0
 
 
+def uncommitted() -> bool:
+    """Whether the checkout has uncommitted changes to tracked files (the run would not be the commit's)."""
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
+                            text=True, check=False)
+    return bool(status.stdout.strip())
+
+
 def committed_verdicts() -> dict[tuple[str, str, str], str]:
     """(implementation, variant, claim) -> the committed outcome ("MATCHES", "known bug", …)."""
     doc = json.loads((REPO / "reviews" / "results.json").read_text(encoding="utf-8"))
@@ -100,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{' (' + ', '.join(variants) + ')' if variants else ''}, seeds {base}…{base + len(jobs) - 1}, "
           f"{args.jobs} process(es)", flush=True)
 
+    if uncommitted():
+        print("soak: warning: uncommitted changes; the workers import the code as they go, so the run is not the "
+              "commit's, and an edit during it can break it: run it from a clean `git worktree`", flush=True)
     alarms, runs, worst = [], defaultdict(int), defaultdict(lambda: (0.0, None))
     start = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: nothing torch set up is shared

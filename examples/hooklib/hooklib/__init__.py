@@ -39,7 +39,7 @@ def attach(model: nn.Module, cfg) -> list[RemovableHandle]:
     shared = method.shared(linears, cfg)  # VeRA's random pair, one per model
     handles = []
     for linear in linears:
-        linear.requires_grad_(False)  # the pre-trained weight and bias are frozen
+        linear.requires_grad_(False)  # its pre-trained weight and bias are frozen (the rest of the model is yours)
         linear.hooklib = adapter = method(linear, cfg, shared)
         if adapter.input_side:
             handles.append(linear.register_forward_pre_hook(adapter.pre_hook))

@@ -41,8 +41,8 @@ class VeRA(Adapter):
         A, B = shared
         d_out, d_in = linear.weight.shape
         dtype = linear.weight.dtype
-        self.register_buffer("A", A[:, :d_in])  # views of the model's one pair: frozen, shared
-        self.register_buffer("B", B[:d_out, :])
+        self.register_buffer("A", A[:, :d_in], persistent=False)  # views of the model's one pair: frozen, shared,
+        self.register_buffer("B", B[:d_out, :], persistent=False)  # left out of checkpoints (the seed rebuilds them)
         self.lambda_b = nn.Parameter(torch.zeros(d_out, dtype=dtype))  # (d_out,) b = 0
         self.lambda_d = nn.Parameter(torch.full((cfg.rank,), cfg.d_init, dtype=dtype))  # (r,) d = d_init
 
