@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from fidelity.impls import ENTRY_POINT_GROUP, all_bindings, get_binding
+from fidelity.impls.base import AdaptedLayer, Binding
 from fidelity.impls.declarations_file import DeclarationFileError, load_declarations, problems
 from fidelity.impls.reference import ReferenceBinding
 from fidelity.profiles import PROFILES, WITNESS
@@ -210,3 +211,38 @@ def test_describe_prints_what_a_binding_must_provide(capsys):
     assert "ia3.trainable" in out and "Inventory(dtypes=('float64', 'float32', 'bfloat16'))" in out
     assert "fidelity reference: dtypes float64, float32, bfloat16" in out
     assert describe.main(["nope"]) == 2 and capsys.readouterr().err.startswith("error: unknown variant 'nope'")
+
+
+class AttachingReference(ReferenceBinding):
+    """The reference modules bound through `attach` (a model's named projections) instead of `build`, as a library
+    that targets modules by name would be: the verdicts must be the reference's own."""
+
+    def __init__(self):
+        super().__init__(name="attaching")
+
+    build = Binding.build
+    build_many = Binding.build_many
+
+    def attach(self, variant, model, targets, config, calibration=None):
+        import dataclasses
+
+        adapted = {}
+        for name in targets:
+            module = self.classes[variant](model.get_submodule(name), **dataclasses.asdict(config))
+            setattr(model, name, module)
+            views = getattr(type(module), "ROLE_VIEWS", {})
+            roles = {role: views.get(role, lambda t: t)(getattr(module, attr)) for attr, role in module.ROLES.items()}
+            buffers = {role: getattr(module, attr) for attr, role in getattr(module, "BUFFERS", {}).items()}
+            adapted[name] = AdaptedLayer(module, None, roles, buffers=buffers, weight=module.base.weight)
+        return adapted
+
+
+@pytest.mark.parametrize("variant", ["lora", "vera", "ia3"])
+def test_a_binding_that_attaches_to_a_model_gets_the_verdicts_of_build(variant):
+    reference, attaching = ReferenceBinding(), AttachingReference()
+    runner = Runner({"reference": reference, "attaching": attaching}, profile=WITNESS)
+    from fidelity.variants import get_variant
+
+    for claim in get_variant(variant).claims:
+        want, got = runner.run("reference", variant, claim), runner.run("attaching", variant, claim)
+        assert got.verdict is want.verdict, f"{claim}: {got.summary()}"

@@ -7,6 +7,7 @@ and declares where it departs from a paper on purpose (or by a known bug).
 
 from __future__ import annotations
 
+import copy
 import importlib.metadata
 import inspect
 import re
@@ -34,7 +35,7 @@ class AdaptedLayer:
     """
 
     module: nn.Module  # the adapted layer; calling it runs the adapted forward pass
-    base: nn.Module  # an untouched deep copy of the base layer, taken before attaching
+    base: nn.Module | None  # an untouched deep copy of the base layer, taken before attaching
     roles: dict[str, torch.Tensor | RoleView]  # trainable role -> its live tensor or a view of the storage
     # every name of module.named_parameters() -> its role, or "base.weight"/"base.bias"; derived when omitted (a
     # parameter belongs to the roles whose storage it is; the live base weight and the module's bias are the base)
@@ -215,14 +216,42 @@ class Binding:
         `calibration` holds input rows (N, d_in) for data-driven inits (EVA, CorDA, ASVD), else None; a check may
         pass the same rows as (S, T, d_in), S calibration samples of T rows, one forward pass each (CorDA's
         equal-weighting claim), which a binding that does not distinguish samples may flatten.
+
+        A binding that attaches to models rather than layers implements `attach` instead: the layer is then the
+        `q_proj` of a `TinyModel` the suite builds.
         """
-        raise NotImplementedError
+        if type(self).attach is Binding.attach:
+            raise NotImplementedError(f"the {self.name} binding implements neither build() nor attach()")
+        return self._through_model(variant, [(weight, bias)], config, calibration)[0]
 
     def build_many(self, variant: str, layers: list[tuple[torch.Tensor, torch.Tensor | None]], config: Any
                    ) -> list[AdaptedLayer]:
         """Attach the variant to several layers of one model at once (claims about what layers share, e.g. VeRA's
         frozen random matrices). Raise NotProvided when the binding cannot build a multi-layer model."""
-        raise NotProvided(f"the {self.name} binding cannot build several adapted layers in one model")
+        if type(self).attach is Binding.attach:
+            raise NotProvided(f"the {self.name} binding cannot build several adapted layers in one model")
+        return self._through_model(variant, layers, config, None)
+
+    def attach(self, variant: str, model: nn.Module, targets: list[str], config: Any,
+               calibration: torch.Tensor | None = None) -> dict[str, AdaptedLayer]:
+        """Optional, instead of `build`: attach the variant to the named projections `targets` of `model` (a
+        `TinyModel`: q_proj, v_proj, … as its attributes) and return, per target, the adapted layer the checks drive
+        (`module` the projection itself when the library hooks into it). `base` and `weight` may be left None: the
+        suite fills in its untouched copy of the projection and the projection's live weight."""
+        raise NotImplementedError
+
+    def _through_model(self, variant, layers, config, calibration) -> list[AdaptedLayer]:
+        names = list(PROJECTIONS[:len(layers)])
+        model = TinyModel({name: fresh_linear(weight, bias) for name, (weight, bias) in zip(names, layers)})
+        untouched = {name: copy.deepcopy(model.get_submodule(name)) for name in names}
+        adapted = self.attach(variant, model, names, config, calibration)
+        for name in names:
+            layer = adapted[name]
+            if layer.base is None:
+                layer.base = untouched[name]
+            if layer.weight is None:
+                layer.weight = model.get_submodule(name).weight
+        return [adapted[name] for name in names]
 
     def sources(self, variant: str, topic: str) -> list[SourceRef]:
         """The source lines implementing `topic` (init, forward, scaling, trainable, citation)."""
@@ -238,6 +267,20 @@ class Binding:
             if d.claim == claim_id and d.variant in ("", variant) and kind in (None, d.kind):
                 return d
         return None
+
+
+# The projections of a TinyModel, in the order a binding's `attach` receives them (one layer: q_proj alone)
+PROJECTIONS = ("q_proj", "v_proj", "k_proj", "o_proj", "up_proj", "down_proj")
+
+
+class TinyModel(nn.Module):
+    """A model of named projections (`q_proj`, `v_proj`, …), each an `nn.Linear`: what libraries that target modules
+    by name or structure attach to. It has no forward of its own: the checks call the adapted projections."""
+
+    def __init__(self, projections: dict[str, nn.Linear]):
+        super().__init__()
+        for name, layer in projections.items():
+            setattr(self, name, layer)
 
 
 def fresh_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
