@@ -166,6 +166,14 @@ IDENTITY = ("road.identity-at-init", "road.identity-road2", "road.identity-road4
 ORTHOGONAL = ("road.norm-preserving", "road.relaxed-road2", "road.relaxed-road4")
 TRAINABLE = ("road.trainable", "road.trainable-road2", "road.trainable-road4")
 
+class AdjacentOnly(RoadLinear):
+    """RoAd that ignores the layout option and always rotates adjacent pairs (the paper's layout, not PEFT's): not a
+    mutant of the paper, the implementation PEFT's declared layout alternative must fail for."""
+
+    def __init__(self, base, group_size, variant="road_1", layout="adjacent"):
+        super().__init__(base, group_size, variant, layout="adjacent")
+
+
 MUTANTS = (
     Mutant("road", "road_pairs_half_group", PairsHalfGroup, FORMULAS + ("road.bias-rotated",),
            survives=IDENTITY + ORTHOGONAL + TRAINABLE),

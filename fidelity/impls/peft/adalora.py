@@ -147,3 +147,12 @@ DECLARATIONS = (
         link="https://github.com/QingruZhang/AdaLoRA/blob/main/NLU/README.md",
     ),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "adalora.scaling": "reference",  # α/r, not the official α/(r + 1e-5)
+    "adalora.svd-form": "reference",
+    "adalora.svd-form-fixed-budget": "reference",
+    "adalora.citation": "reference",  # cites the arXiv id, not the OpenReview page
+}

@@ -116,3 +116,11 @@ DECLARATIONS = (
         link="https://github.com/iboing/CorDA/blob/main/cordalib/decomposition.py",
     ),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "corda.calibration-required": "tests.mutants.corda:SilentFallback",
+    "corda.statistic": "reference",  # the paper's undamped C
+    "corda.kpm-statistic": "reference",
+}

@@ -74,3 +74,11 @@ DECLARATIONS = (
     _deviation("delora.kaiming-b", B_ZERO, KEPT + ("delora.kaiming-a",)),
     _deviation("delora.step0-gradient", ONLY_B_LIVE, KEPT),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "delora.no-zero-side": "reference",  # the paper's Eq. 9 init draws B at random
+    "delora.kaiming-b": "reference",
+    "delora.step0-gradient": "reference",
+}

@@ -184,3 +184,11 @@ DECLARATIONS = (
     ),
     _randomized_pca("eva.principal-subspace"),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "eva.whiten": "tests.mutants.eva:WhitenIgnored",
+    "eva.rho-rank": "tests.mutants.eva:Uncentred",
+    "eva.principal-subspace": "tests.mutants.eva:Uncentred",
+}

@@ -81,3 +81,9 @@ DECLARATIONS = (
         signature=r"not orthogonal|NaN or infinite",
     ),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "hra.even-r": "tests.mutants.hra:OddRankAccepted",  # neither refuses nor warns
+}

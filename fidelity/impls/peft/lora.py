@@ -50,3 +50,9 @@ DECLARATIONS = (
         link="https://github.com/huggingface/peft/issues/1060",
     ),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "lora.gaussian-a": "reference",  # the paper's Gaussian A
+}

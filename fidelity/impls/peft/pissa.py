@@ -63,3 +63,9 @@ DECLARATIONS = (
         link="https://github.com/MuLabPKU/PiSSA/issues/35",
     ),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "pissa.scaling": "tests.mutants.pissa:NoPredivide",
+}

@@ -73,3 +73,12 @@ DECLARATIONS = (
                                       options=HALF_GROUP),
             ("road.identity-at-init",)),
 )
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it
+# failing): "reference" is the paper-faithful reference module, "module:Class" a mutant of it.
+ALTERNATIVE_FAILS_FOR = {
+    "road.rotation": "tests.mutants.road:AdjacentOnly",
+    "road.rotation-road2": "tests.mutants.road:AdjacentOnly",
+    "road.rotation-road4": "tests.mutants.road:AdjacentOnly",
+    "road.bias-rotated": "tests.mutants.road:AdjacentOnly",
+}
