@@ -246,3 +246,15 @@ def test_a_binding_that_attaches_to_a_model_gets_the_verdicts_of_build(variant):
     for claim in get_variant(variant).claims:
         want, got = runner.run("reference", variant, claim), runner.run("attaching", variant, claim)
         assert got.verdict is want.verdict, f"{claim}: {got.summary()}"
+
+
+def test_scaffold_writes_a_binding_skeleton_and_a_declarations_file_and_never_overwrites(tmp_path, capsys):
+    from fidelity import describe
+
+    assert describe.main(["vera", "--scaffold", str(tmp_path), "--library", "my_lib"]) == 0
+    binding = (tmp_path / "fidelity_binding.py").read_text()
+    compile(binding, "fidelity_binding.py", "exec")
+    assert "class MyLibBinding(Binding):" in binding and '"lambda_b": ...,' in binding and '"down": ...,' in binding
+    assert load_declarations(tmp_path / "fidelity-declarations.toml") == ()
+    assert describe.main(["vera", "--scaffold", str(tmp_path)]) == 2
+    assert "scaffold writes only new files" in capsys.readouterr().err

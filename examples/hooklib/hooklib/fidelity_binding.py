@@ -1,14 +1,11 @@
-"""hooklib's binding for the fidelity suite: a tiny model of named projections, hooklib attached by name, and the
-paper's roles given as views of hooklib's own storage (its A (d_in, r) is the paper's Aᵀ, its HRA rows U_rᵀ, …)."""
+"""hooklib's binding for the fidelity suite: hooklib attached by name to the suite's model of named projections, and
+the paper's roles given as views of hooklib's own storage (its A (d_in, r) is the paper's Aᵀ, its HRA rows U_rᵀ, …)."""
 
-import copy
 import dataclasses
 import importlib
 from pathlib import Path
 
-from torch import nn
-
-from fidelity.impls.base import AdaptedLayer, Binding, fresh_linear, source_lines
+from fidelity.impls.base import AdaptedLayer, Binding, source_lines
 from fidelity.impls.roles import transposed
 
 import hooklib
@@ -49,22 +46,16 @@ class HookLibBinding(Binding):
     def conventions(self, variant):  # VeRA's pair: PEFT's seeded generator, A then B, in float32 (hooklib/vera.py)
         return ("peft-prng",) if variant == "vera" else ()
 
-    def build(self, variant, weight, bias, config, calibration=None):
-        return self.build_many(variant, [(weight, bias)], config)[0]
-
-    def build_many(self, variant, layers, config):
-        target = "k_proj" if variant == "ia3" else "q_proj"  # (IA)³ adapts keys and values, LoRA queries and values
-        model = nn.ModuleList(nn.ModuleDict({target: fresh_linear(w, b)}) for w, b in layers)  # blocks 0, 1, …
-        untouched = copy.deepcopy(model)  # the bases as they were before attaching
-        hooklib.attach(model, dataclasses.replace(CONFIGS[variant](config), targets=(target,)))
-        out = []
-        for block, before in zip(model, untouched):
-            linear, ad = block[target], block[target].hooklib
-            out.append(AdaptedLayer(module=linear, base=before[target], weight=linear.weight,
-                                    roles={role: view(ad, attr) for role, attr in ROLES[variant].items()},
-                                    buffers={role: view(ad, attr) for role, attr in BUFFERS.get(variant, {}).items()},
-                                    regularizer=ad.penalty if variant == "hra" else None))
-        return out
+    def attach(self, variant, model, targets, config, calibration=None):  # model: the suite's q_proj, v_proj, …
+        hooklib.attach(model, dataclasses.replace(CONFIGS[variant](config), targets=tuple(targets)))
+        adapted = {}
+        for name in targets:
+            ad = model.get_submodule(name).hooklib  # base and weight left to the suite (its untouched copy, the live W)
+            adapted[name] = AdaptedLayer(module=model.get_submodule(name), base=None,
+                                         roles={role: view(ad, attr) for role, attr in ROLES[variant].items()},
+                                         buffers={role: view(ad, attr) for role, attr in BUFFERS.get(variant, {}).items()},
+                                         regularizer=ad.penalty if variant == "hra" else None)
+        return adapted
 
     def sources(self, variant, topic):  # the lines each review section quotes, from the method's own module
         pattern = {"init": r"= nn\.Parameter|register_buffer|nn\.init\.|Generator\(|\.sub_\(|u = |raise ",
