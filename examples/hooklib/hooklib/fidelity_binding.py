@@ -52,8 +52,8 @@ class HookLibBinding(Binding):
         for name in targets:
             ad = model.get_submodule(name).hooklib  # base and weight left to the suite (its untouched copy, the live W)
             adapted[name] = AdaptedLayer(module=model.get_submodule(name), base=None,
-                                         roles={role: view(ad, attr) for role, attr in ROLES[variant].items()},
-                                         buffers={role: view(ad, attr) for role, attr in BUFFERS.get(variant, {}).items()},
+                                         roles={role: view(ad, a) for role, a in ROLES[variant].items()},
+                                         buffers={role: view(ad, a) for role, a in BUFFERS.get(variant, {}).items()},
                                          regularizer=ad.penalty if variant == "hra" else None)
         return adapted
 
