@@ -25,6 +25,15 @@ class Lambda0Zero(DeloraLinear):
         super().__init__(base, r, 0.0, init_weights)
 
 
+class Lambda0Float32(DeloraLinear):
+    """λ0 filled in float32 and then cast (PEFT's creation order): 0.1 becomes 0.10000000149 in a float64 layer."""
+
+    def __init__(self, base, r, delora_lambda=15.0, init_weights=True):
+        super().__init__(base, r, delora_lambda, init_weights)
+        with torch.no_grad():
+            self.delora_lambda.copy_(torch.full((1,), float(delora_lambda), dtype=torch.float32))
+
+
 class FrobeniusNorm(DeloraLinear):
     """History C.3: the update scaled by the scalar ‖W̄‖_F (= ‖w‖₂) instead of the per-input-column norms; the buffer
     still holds the column norms, and Eq. 9 subtracts the same update, so it is an identity at init."""
@@ -139,6 +148,8 @@ MUTANTS = (
     Mutant("delora", "delora_lambda0_zero", Lambda0Zero,
            ("delora.step0-gradient", "delora.lambda-init", "delora.no-zero-side"),
            survives=AT_INIT + ("delora.forward",)),
+    Mutant("delora", "delora_lambda0_float32", Lambda0Float32, ("delora.lambda-init-small",),
+           survives=("delora.lambda-init", "delora.forward")),
     Mutant("delora", "delora_frobenius_norm", FrobeniusNorm, ("delora.forward", "delora.weight-ball", "delora.boundary"),
            survives=AT_INIT + ("delora.weight-norm", "delora.normalisation")),
     Mutant("delora", "delora_frobenius_buffer", FrobeniusBuffer,
@@ -163,5 +174,5 @@ MUTANTS = (
                                "delora.norms-in-graph", "delora.influence", "delora.step0-gradient")),
 )
 
-EXPECTED_MUTANTS = 12
-EXPECTED_KILLS = 27
+EXPECTED_MUTANTS = 13
+EXPECTED_KILLS = 28

@@ -41,6 +41,15 @@ class DInitialIgnored(VeraLinear):
         super().__init__(base, r, 1.0, projection_prng_key)
 
 
+class DInitialFloat32(VeraLinear):
+    """d_initial filled in float32 and then cast (PEFT's creation order): 0.1 becomes 0.10000000149 in float64."""
+
+    def __init__(self, base, r, d_initial=0.1, projection_prng_key=0):
+        super().__init__(base, r, d_initial, projection_prng_key)
+        with torch.no_grad():
+            self.vera_lambda_d.copy_(torch.full_like(self.vera_lambda_d, d_initial, dtype=torch.float32))
+
+
 class ProjectionsTrainable(VeraLinear):
     """A and B registered as trainable parameters instead of frozen buffers (the forward is unchanged)."""
 
@@ -145,6 +154,8 @@ MUTANTS = (
                                            "vera.step0-gradient"), survives=("vera.formula", "vera.d-initial")),
     Mutant(V, "vera_d_initial_ignored", DInitialIgnored, ("vera.d-initial", "vera.d-initial-small"),
            survives=("vera.identity-at-init", "vera.zero-b", "vera.step0-gradient", "vera.formula")),
+    Mutant(V, "vera_d_initial_float32", DInitialFloat32, ("vera.d-initial", "vera.d-initial-small"),
+           survives=("vera.identity-at-init", "vera.formula", "vera.zero-b")),
     Mutant(V, "vera_projections_trainable", ProjectionsTrainable, ("vera.frozen-random",),
            survives=("vera.identity-at-init", "vera.formula", "vera.shared", "vera.step0-gradient")),
     Mutant(V, "vera_projections_per_layer", ProjectionsPerLayer,
@@ -170,5 +181,5 @@ MUTANTS = (
                      "vera.step0-gradient", "vera.shared", "vera.frozen-random")),
 )
 
-EXPECTED_MUTANTS = 13
-EXPECTED_KILLS = 30
+EXPECTED_MUTANTS = 14
+EXPECTED_KILLS = 32

@@ -12,11 +12,15 @@ so its bound is √(6/max d_in), not √(6/d_in): measured 0.0765 = √(6/1024) 
 one. The paper's adapted layers share one shape, so no claim covers this.)
 
 `d_initial` is filled into a float32 tensor and then cast to the layer's dtype (layer.py `update_layer`,
-`reset_vera_parameters`): 0.1 is realised as 0.10000000149 in a float64 layer, so the init-value claims of λ_d allow
-float32's eps (`InitValue(staged="float32")`, ../shared/spec/peft.md §5).
+`reset_vera_parameters`): 0.1 is realised as 0.10000000149 in a float64 layer. The paper's d_initial is exact, so
+that is PEFT's known bug (nothing in PEFT states it), characterised exactly by the float32-staged value (peft.md §5).
 """
 
 from __future__ import annotations
+
+from fidelity.checks import InitValue
+from fidelity.impls.base import Declaration
+from fidelity.variants.vera import SMALL_D, d_initial_vector
 
 VARIANT = "vera"
 ROLE_NAMES = {"vera_lambda_b.default": "lambda_b", "vera_lambda_d.default": "lambda_d"}
@@ -67,4 +71,22 @@ def citation_text(options: dict) -> str:
     return config.VeraConfig.__doc__ or ""
 
 
-DECLARATIONS = ()
+# vera_lambda_d is created as torch.randn(r) in torch's default dtype (float32), filled with d_initial and cast to the
+# layer's dtype afterwards: in a float64 layer d = 0.10000000149. Documented nowhere, so a known bug; characterised
+# exactly by the value staged in float32.
+_STAGED = ("peft creates vera_lambda_d in torch's default dtype (float32), fills d_initial and casts the adapter to "
+           "the layer's dtype afterwards, so a float64 layer holds d_initial rounded to float32 (0.1 -> "
+           "0.10000000149); nothing in PEFT states it")
+_STAGED_LINK = "https://github.com/huggingface/peft/blob/v0.21.2/src/peft/tuners/vera/layer.py#L90"
+DECLARATIONS = tuple(
+    Declaration(claim=claim, kind="known_bug", variant="vera", rationale=_STAGED, link=_STAGED_LINK,
+                alternative=InitValue(role="lambda_d", expected=d_initial_vector, text=text + ", rounded to float32",
+                                      staged="float32", options=options))
+    for claim, text, options in (("vera.d-initial", "d_initial = 0.1 in every entry", None),
+                                 ("vera.d-initial-small", "d_initial = 1e-7 in every entry", SMALL_D)))
+
+# The implementation each declared alternative property must fail for (tests/test_alternatives.py shows it failing)
+ALTERNATIVE_FAILS_FOR = {
+    "vera.d-initial": "tests.mutants.vera:DInitialIgnored",
+    "vera.d-initial-small": "tests.mutants.vera:DInitialIgnored",
+}
