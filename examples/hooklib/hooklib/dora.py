@@ -9,32 +9,26 @@ of its graph), and the bias stays outside the decomposition. The forward hook ad
 (m/‖·‖_c − 1) W0 x + (m/‖·‖_c) s B A x. Factors stored as in hooklib.lora: A (d_in, r), B (r, d_out).
 """
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hooklib.adapter import Adapter, kaiming_t
+from hooklib.adapter import kaiming_t
+from hooklib.lora import LoRA, LoRAConfig
 
 
 @dataclass
-class DoRAConfig:
-    rank: int = 8
-    alpha: float = 16.0
-    targets: tuple[str, ...] = ("q_proj", "v_proj")
-    rslora: bool = False
+class DoRAConfig(LoRAConfig):
+    """LoRA's fields (rank, alpha, targets, rslora); DoRA adds the magnitude, which has no setting."""
 
 
-class DoRA(Adapter):
+class DoRA(LoRA):
     def __init__(self, linear: nn.Linear, cfg: DoRAConfig, shared=None):
-        super().__init__()
+        super().__init__(linear, cfg, shared)  # scaling, A and B as LoRA's; A is then redrawn Kaiming-uniform
         d_out, d_in = linear.weight.shape
-        dtype = linear.weight.dtype
-        self.scaling = cfg.alpha / math.sqrt(cfg.rank) if cfg.rslora else cfg.alpha / cfg.rank
-        self.A = nn.Parameter(kaiming_t(cfg.rank, d_in, dtype))  # (d_in, r), Kaiming on the paper's fan-in d_in
-        self.B = nn.Parameter(torch.zeros(cfg.rank, d_out, dtype=dtype))  # (r, d_out), zero
+        self.A = nn.Parameter(kaiming_t(cfg.rank, d_in, linear.weight.dtype))  # (d_in, r), Kaiming on fan-in d_in
         self.m = nn.Parameter(torch.linalg.norm(linear.weight.detach(), dim=1))  # (d_out,) m = ‖W0‖_c
 
     def hook(self, linear, args, out):
