@@ -41,3 +41,25 @@ def test_a_convention_claim_runs_only_for_implementations_that_follow_the_conven
         runner = Runner({"x": binding}, profile=WITNESS)
         assert runner.run("x", "vera", "vera.seeded").verdict is Verdict.MATCHES
         assert runner.run("x", "vera", "vera.seeded-a").verdict is expected
+
+
+def test_a_role_in_the_wrong_shape_is_deviates_naming_it_in_every_claim_never_error():
+    """IA3's gain handed over as stored, (d_out, 1), without a view: every claim that builds the layer says which role
+    has which shape against the paper's; none is an ERROR (the identity check once raised a matmul shape error)."""
+    from fidelity.impls.roles import RoleView
+    from fidelity.runner import Runner
+    from fidelity.verdicts import Verdict
+
+    class RawGain(ReferenceBinding):
+        def build(self, variant, weight, bias, config, calibration=None):
+            layer = super().build(variant, weight, bias, config, calibration)
+            layer.roles = {"gain": RoleView(layer.module.ia3_l)}  # the (d_out, 1) storage, no view
+            return layer
+
+    runner = Runner({"raw": RawGain(name="raw")}, profile=WITNESS)
+    for claim in get_variant("ia3").claims:
+        result = runner.run("raw", "ia3", claim)
+        if claim == "ia3.citation":
+            continue
+        assert result.verdict is Verdict.DEVIATES, result.summary()
+        assert "'gain' has shape (40, 1)" in result.evidence.observation and "l ∈ R^d_out" in result.evidence.observation
