@@ -206,6 +206,14 @@ class PartialBlockDropped(RotLinear):
         return torch.block_diag(rot, torch.eye(self.extra, dtype=rot.dtype)) if self.extra else rot
 
 
+class RankTruncated(RotLinear):
+    """r % block_size ≠ 0 accepted by silently adapting only b · floor(r/b) directions: it builds, with roles of the
+    wrong shape (the validation check must not count the suite's shape violation as the implementation's refusal)."""
+
+    def __init__(self, base, r, block_size=4, max_rotation_angle=None, rotate_basis="V"):
+        super().__init__(base, block_size * max(1, r // block_size), block_size, max_rotation_angle, rotate_basis)
+
+
 class SvdSignsFlipped(RotLinear):
     """Equivalence control: every singular pair stored with the opposite sign; the function is the same."""
 
@@ -277,6 +285,7 @@ MUTANTS = (
     Mutant(V, "rot_citation_wrong_id", CitationWrongId, ("antipasto.citation",)),
     Mutant(V, "rot_partial_block_dropped", PartialBlockDropped, ("antipasto.rot-block-divides",),
            survives=(FORWARD, NEAR)),
+    Mutant(V, "rot_rank_truncated", RankTruncated, ("antipasto.rot-block-divides",), survives=(FORWARD, NEAR)),
     Mutant(V, "rot_svd_signs_flipped (control)", SvdSignsFlipped, (),
            survives=(NEAR, FORWARD, "antipasto.reconstruction", "antipasto.confinement", "antipasto.sign-invariance",
                      PROPER, BOUND, "antipasto.step0-gradient")),
@@ -285,8 +294,8 @@ MUTANTS = (
                      "antipasto.step0-gradient")),
 )
 
-EXPECTED_MUTANTS = 20
-EXPECTED_KILLS = 26
+EXPECTED_MUTANTS = 21
+EXPECTED_KILLS = 27
 
 # Judged with the reference's declarations: each must break a declared alternative.
 DECLARED_MUTANTS = (
