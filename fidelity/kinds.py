@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "influence": "K05 every trainable tensor, and every coordinate, row and column of it, moves the output",
     "gradient_path": "K15 the gradients are the paper's formula's, with what the paper holds constant detached",
     "orthogonality": "K13 the adapter's transform is orthogonal: it preserves norms",
+    "rotation": "K13 a block rotation in the frozen basis: each block orthogonal with det +1, its angle within the stated bound (reached where stated), undone by the stated inverse",
     "norm_bound": "K14 a norm of the measured update never exceeds the paper's bound",
     "invariance": "K07/K11 a transformation of the trainables the paper says the function ignores leaves it unchanged",
     "validation": "K24 a configuration the method cannot honour is refused, not silently changed",

@@ -23,6 +23,7 @@ from fidelity.checks.optimality import Optimality
 from fidelity.checks.orthogonality import Orthogonality
 from fidelity.checks.reconstruction import Reconstruction
 from fidelity.checks.regularizer import Regularizer
+from fidelity.checks.rotation import Rotation
 from fidelity.checks.runtime_off import RuntimeOff
 from fidelity.checks.seeded import Seeded
 from fidelity.checks.scaling import InitScaling, Scaling
@@ -35,13 +36,13 @@ from fidelity.checks.zero_side import ZeroSide
 CHECKS = {c.kind: c for c in (
     Bias, CalibrationRequired, CalibrationStatistic, Citation, Confinement, Decomposition, Formula, GainBounds,
     GradientPath, Identity, Influence, InitDistribution, InitValue, Invariance, Inventory, Liveness, LowRank, NearIdentity,
-    NormBound, Optimality, Orthogonality, Reconstruction, Regularizer, RuntimeOff, Scaling, Seeded, Sharing, SignInvariance,
-    SteeringLinearity, Validation, ZeroSide,
+    NormBound, Optimality, Orthogonality, Reconstruction, Regularizer, Rotation, RuntimeOff, Scaling, Seeded, Sharing,
+    SignInvariance, SteeringLinearity, Validation, ZeroSide,
 )}
 
 __all__ = [
     "CHECKS", "Bias", "CalibrationRequired", "CalibrationStatistic", "Citation", "Confinement", "Decomposition",
     "Formula", "GainBounds", "GradientPath", "Identity", "Influence", "InitDistribution", "InitScaling", "InitValue", "Invariance",
     "Inventory", "Liveness", "LowRank", "NearIdentity", "NormBound", "Optimality", "Orthogonality", "Reconstruction",
-    "Regularizer", "RuntimeOff", "Scaling", "Seeded", "Sharing", "SignInvariance", "SteeringLinearity", "Validation", "ZeroSide",
+    "Regularizer", "Rotation", "RuntimeOff", "Scaling", "Seeded", "Sharing", "SignInvariance", "SteeringLinearity", "Validation", "ZeroSide",
 ]

@@ -1,7 +1,9 @@
 """K02 declared near-identity: at init the variant perturbs the base on purpose, by a bounded amount.
 
-With Δy = y'(x) − y(x) at init and Δy_ref = x (W_eff − W)ᵀ the same perturbation in float64 from the realised
-tensors (the variant's formula, W the live base weight), per input row x_i:
+With Δy = y'(x) − y(x) at init and Δy_ref = x ΔWᵀ the same perturbation in float64 from the realised tensors, ΔW the
+variant's `scaled_delta` (what the adapter adds on top of the base it keeps or reconstructs: s B R A for LoRA-XS, whose
+W is untouched; U (diag(S + δ) R − diag(S)) Vh for AntiPaSTO's rotation variant, whose W is rewritten to W_res, so
+that W_eff − W_res would count the reconstructed U diag(S) Vh as perturbation and never be 0), per input row x_i:
 - non-zero: Δy_ref ≠ 0 (a declared perturbation that is exactly 0 means the declaration or the init is wrong;
   history C.16, `rot_delta_zero`), and wherever Δy_ref exceeds the rounding bound the measured Δy is non-zero
   too (where it does not, e.g. a 1e-5 init in float32, the perturbation is lost in rounding: reported);
@@ -47,11 +49,11 @@ class NearIdentity(Check):
             with torch.no_grad():
                 dy = layer(x).to(torch.float64) - layer.base_forward(x).to(torch.float64)
             b_abs = bias.abs().to(torch.float64) if bias is not None else 0.0
-            w_ref, w_abs = spec.effective_weight(state, config)
+            _, w_abs = spec.effective_weight(state, config)
             n = spec.inner_length(case)
             tol = (fwd_tolerance(case.torch_dtype, n, x64.abs() @ w_abs.T + b_abs)
                    + fwd_tolerance(case.torch_dtype, case.d_in, x64.abs() @ weight.abs().to(torch.float64).T + b_abs))
-            dy_ref = x64 @ (w_ref - state["weight"]).T  # the declared perturbation, from the realised tensors
+            dy_ref = x64 @ spec.scaled_delta(state, config)[0].T  # the declared perturbation, from the realised tensors
             bound = self.bound(state, config, x64)
             size = dy.norm(dim=1)
             allowed = bound * (1 + fwd_k(n) * eps(case.torch_dtype)) + tol.norm(dim=1)

@@ -35,6 +35,8 @@ class Validation(Check):
                 warnings.simplefilter("always")
                 try:
                     subject.build(bad)
+                except Violation:  # built, but with roles of the wrong shape: not a refusal
+                    raise
                 except Exception as exc:  # the refusal the claim asks for
                     seen.append(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:200])
                     record.add(bad, 0.0, {"raised": 1.0})
