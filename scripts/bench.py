@@ -26,6 +26,7 @@ FAMILIES = {
         "lora_xs",
         "antipasto",
         "antipasto_dplr",
+        "antipasto_rot",
     ),
     "reparameterisation family": (
         "dora",
