@@ -30,6 +30,15 @@ build(variant, weight, bias, config, calibration=None) -> fidelity.impls.base.Ad
 build_many(variant, [(weight, bias), ...], config) -> [AdaptedLayer, ...]: {many}"""
 
 
+def claim_options(spec) -> dict[str, set[str]]:
+    """Option name -> the values (repr) the variant's claims run it with."""
+    options: dict[str, set] = defaultdict(set)
+    for check in spec.claims.values():
+        for key, value in check.options.items():
+            options[key].add(repr(value))
+    return options
+
+
 def describe(name: str, impl: str | None = None) -> str:
     spec = get_variant(name)
     witness = spec.witness
@@ -42,10 +51,7 @@ def describe(name: str, impl: str | None = None) -> str:
     config = spec.make_config(witness)
     lines += ["", f"Config the binding receives ({type(config).__name__}, the witness's values):"]
     lines += [f"  {f.name:<20} {_type(f.type):<10} {getattr(config, f.name)!r}" for f in dataclasses.fields(config)]
-    options: dict[str, set] = defaultdict(set)
-    for check in spec.claims.values():
-        for key, value in check.options.items():
-            options[key].add(repr(value))
+    options = claim_options(spec)
     if options:
         lines += ["", "Options the claims run with (a binding that lacks one returns its reason from provides()):"]
         lines += [f"  {key} = {' | '.join(sorted(values))}" for key, values in sorted(options.items())]
@@ -129,10 +135,7 @@ def scaffold(name: str, directory: Path, library: str) -> list[Path]:
     """Write a binding skeleton and an empty declarations file for `library` into `directory`."""
     spec = get_variant(name)
     module = library.replace("-", "_")
-    options: dict[str, set] = defaultdict(set)
-    for check in spec.claims.values():
-        for key, value in check.options.items():
-            options[key].add(repr(value))
+    options = claim_options(spec)
     config = spec.make_config(spec.witness)
     text = SKELETON.format(
         library=library, module=module, cls="".join(part.title() for part in module.split("_")) + "Binding",
