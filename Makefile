@@ -10,12 +10,14 @@ VARIANT ?= antipasto_dplr
 export FIDELITY_PAPERS_DIR ?= $(abspath ../shared/papers)
 
 SOAK_SEEDS ?= 2
-.PHONY: review test freshness freshness-paths soak bench clean-venv
+# the libraries verified in their own pinned environments (noxfile.py), beside the reference and PEFT
+ECOSYSTEM := loralib lycoris adapters torchtune
+.PHONY: review test freshness freshness-paths soak bench clean-venv ecosystem ecosystem-check $(ECOSYSTEM:%=record-%) $(ECOSYSTEM:%=check-%)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[peft]"
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[peft,ecosystem]"
 	touch $@
 
 review: $(VENV)/.installed
@@ -39,6 +41,20 @@ freshness-paths: $(VENV)/.installed
 # Fresh seeds (derived from the commit) for every reference and PEFT cell: a verdict that moves is a false alarm.
 soak: $(VENV)/.installed
 	$(PY) scripts/soak.py --seeds $(SOAK_SEEDS)
+
+# The whole ecosystem: each library's cells in its own environment (reviews/recorded/NAME.json), then every review,
+# the index and results.json from all of them
+ecosystem: $(ECOSYSTEM:%=record-%)
+	$(PY) -m fidelity.report all --quiet
+
+$(ECOSYSTEM:%=record-%): record-%: $(VENV)/.installed
+	$(PY) -m nox --session $* -- --quiet
+
+# Each recorded file is what that library's environment produces now (CI)
+ecosystem-check: $(ECOSYSTEM:%=check-%)
+
+$(ECOSYSTEM:%=check-%): check-%: $(VENV)/.installed
+	$(PY) -m nox --session $* -- --check --quiet
 
 bench: $(VENV)/.installed
 	$(PY) scripts/bench.py

@@ -322,7 +322,13 @@ def prepare(args: argparse.Namespace) -> Plan:
         profile = current_profile()
         names = sorted(all_variants()) if args.variant == "all" else [get_variant(args.variant).name]
         bindings = {b.name: b for b in map(get_binding, args.impl)} if args.impl else all_bindings()
-        papers_dir = None if args.allow_unverified and not args.papers_dir else require_papers_dir(args.papers_dir)
+        if args.environment_error:
+            from fidelity.impls import BrokenBinding
+
+            bindings = {name: BrokenBinding(name, args.environment_error, like=b) for name, b in bindings.items()}
+        # a recording holds cells, not quotes: it needs the papers' records, not their texts
+        unquoted = args.record or (args.allow_unverified and not args.papers_dir)
+        papers_dir = None if unquoted else require_papers_dir(args.papers_dir)
         paper_ids = list(dict.fromkeys(pid for name in names for pid in get_variant(name).papers))
         sources = {pid: paper_source(load_paper(pid), papers_dir) for pid in paper_ids}
     except (ProfileError, UnknownVariant, UnknownImplementation, PaperRecordError, PaperSourceError) as exc:
@@ -330,7 +336,7 @@ def prepare(args: argparse.Namespace) -> Plan:
     if args.out.resolve() == REVIEWS_DIR.resolve() and (profile.name != "ci" or profile.seed is not None):
         raise ReportError(f"reviews/ holds the committed reviews, written under the derandomized ci profile; this run "
                           f"is `{profile.name}` ({profile.describe()}): write it elsewhere with --out DIR")
-    if not args.allow_unverified:
+    if not (args.allow_unverified or args.record):
         for name in names:
             for pid, had_text in _committed_texts(args.out / f"{name}.md").items():
                 if had_text and pid in sources and sources[pid].unavailable:
@@ -342,7 +348,7 @@ def prepare(args: argparse.Namespace) -> Plan:
             check_writable(args.out)
         except OutputError as exc:
             raise ReportError(str(exc)) from None
-    if args.impl:  # an implementation asked for by name must have something to review
+    if args.impl and not args.record:  # an implementation asked for by name must have something to review
         for binding in bindings.values():
             refused = [why for name in names if (why := absence(binding, get_variant(name)))]
             if len(refused) == len(names):
@@ -353,9 +359,16 @@ def prepare(args: argparse.Namespace) -> Plan:
     return Plan(names, Runner(bindings, profile), sources, problems, args.out)
 
 
-def produce(plan: Plan, everything: bool, progress=print) -> dict[str, str]:
-    """Run the cells and render the set of files (name in the output directory -> text)."""
-    from fidelity.results import document, to_json
+def produce(plan: Plan, everything: bool, progress=print, record: bool = False) -> dict[str, str]:
+    """Run the cells and render the set of files (name in the output directory -> text); `record`: only the one
+    implementation's results file, `recorded/IMPL.json`."""
+    from fidelity.results import document, recorded_document, to_json
+
+    if record:
+        (impl,) = plan.runner.bindings
+        for cell in plan.runner.cells():
+            progress(plan.runner.run(*cell).summary()[:160])
+        return {f"recorded/{impl}.json": to_json(recorded_document(plan.runner, plan.names, impl))}
 
     files = {f"{name}.md": render(name, plan.runner, None, progress, plan.sources) for name in plan.names}
     if everything:
@@ -366,13 +379,14 @@ def produce(plan: Plan, everything: bool, progress=print) -> dict[str, str]:
     return files
 
 
-def write_exact(plan: Plan, everything: bool) -> Path | None:
+def write_exact(plan: Plan, everything: bool, record: bool = False) -> Path | None:
     """The run's exact figures (console precision, every measured number) in the git-ignored cache: never committed,
     since rounding-level numbers differ between machines. Returns where, or None when the cache cannot be written."""
     from fidelity.papers.text import cache_dir
     from fidelity.results import document, to_json
 
-    path = cache_dir() / "exact" / f"{'results' if everything else plan.names[0]}.json"
+    name = f"recorded-{next(iter(plan.runner.bindings))}" if record else "results" if everything else plan.names[0]
+    path = cache_dir() / "exact" / f"{name}.json"
     try:
         write_atomically(path, to_json(document(plan.runner, plan.names, exact=True)))
     except OSError:
@@ -393,7 +407,18 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--allow-unverified", action="store_true",
                         help="write reviews even where a paper's text is missing (its quotes then unverified)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line per cell, only the summary")
-    return parser.parse_args(argv)
+    parser.add_argument("--record", action="store_true",
+                        help="with all and one --impl: write only that implementation's results file, "
+                        "OUT/recorded/IMPL.json, for the main environment to render (noxfile.py)")
+    parser.add_argument("--environment-error", metavar="LINE",
+                        help="with --record: the implementation's environment failed to build; record every cell "
+                        "ERROR with this line")
+    args = parser.parse_args(argv)
+    if args.record and (args.variant != "all" or not args.impl or len(args.impl) != 1):
+        parser.error("--record records every variant of one implementation: give all and exactly one --impl")
+    if args.environment_error and not args.record:
+        parser.error("--environment-error goes with --record")
+    return args
 
 
 def say(text: str) -> None:
@@ -424,13 +449,15 @@ def main(argv: list[str] | None = None) -> int:
 def _run(plan: Plan, args: argparse.Namespace, written: list) -> int:
     """Run the cells, print the summary, then compare (--check) or write the set; the exit status."""
     everything = args.variant == "all"
-    files = produce(plan, everything, progress=(lambda line: None) if args.quiet else say)
-    exact_path = write_exact(plan, everything)
+    files = produce(plan, everything, progress=(lambda line: None) if args.quiet else say, record=args.record)
+    exact_path = write_exact(plan, everything, args.record)
     text, failed = summary(plan.runner.results(), plan.problems)
     say(text)
     if exact_path is not None:
         say(f"exact figures: {_console_path(exact_path)}")
-    broken = {name: b.broken() for name, b in plan.runner.bindings.items() if b.broken()}
+    broken = {name: b.broken() for name, b in plan.runner.bindings.items() if b.broken() and not args.record}
+    shown = {r.impl for r in plan.runner.results()}
+    broken |= {name: b.stale for name, b in plan.runner.bindings.items() if getattr(b, "stale", "") and name in shown}
     if args.check:
         stale = [name for name, content in files.items() if not _compare(args.out / name, content)]
         if stale:
@@ -442,23 +469,36 @@ def _run(plan: Plan, args: argparse.Namespace, written: list) -> int:
               f"reviews keep their cells; fix it, or leave it out with --impl", file=sys.stderr)
         return 1
     else:
-        write_set(args.out, files, written)
+        for directory, group in _by_directory(args.out, files).items():
+            write_set(directory, group, written)
         for name in files:
             say(f"wrote {_console_path(args.out / name)}")
     return 1 if failed else 0
 
 
+def _by_directory(out: Path, files: dict[str, str]) -> dict[Path, dict[str, str]]:
+    """The set's files grouped by the directory they go to (a recorded file goes to OUT/recorded/)."""
+    groups: dict[Path, dict[str, str]] = {}
+    for name, text in files.items():
+        groups.setdefault((out / name).parent, {})[Path(name).name] = text
+    return groups
+
+
 def render_index(runner: Runner, names: list[str]) -> str:
     """reviews/index.md: one verdict matrix per paper, from the cells the runner ran."""
-    from fidelity.results import ORDER, SCHEMA, SCHEMA_VERSION, matrices, outcome
+    from fidelity.results import ORDER, SCHEMA, SCHEMA_VERSION, by_implementation, matrices
 
     results = [r for name in names for r in runner.results(name)]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, autoescape=False)
-    totals = {o: n for o in ORDER if (n := sum(outcome(r) == o for r in results))}
+    summary = by_implementation(runner, names)  # totals over the variants each implementation provides
+    totals = {o: n for o in ORDER if (n := sum(row["counts"][o] for row in summary))}
+    absent = len(results) - sum(row["total"] for row in summary)
     text = env.get_template("index.md.j2").render(
-        schema=SCHEMA, schema_version=SCHEMA_VERSION, profile=runner.profile, total=len(results), totals=totals,
-        implementations=runner.bindings, matrices=matrices(runner, names), order=ORDER)
+        schema=SCHEMA, schema_version=SCHEMA_VERSION, profile=runner.profile, total=len(results) - absent,
+        totals=totals, absent=absent,
+        implementations=runner.bindings, matrices=matrices(runner, names), order=ORDER,
+        summary=summary, variants=names)
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 
 

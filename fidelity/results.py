@@ -23,7 +23,7 @@ from fidelity.variants import get_variant
 from fidelity.verdicts import Verdict
 
 SCHEMA = "fidelity-results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cells say their check's status and the alternative's example count; recorded files
 
 # One glyph per verdict in the index matrices (the legend is printed above them).
 GLYPHS = {"MATCHES": "✓", "DEVIATES-OK": "≈", "DEVIATES": "✗", "known bug": "✗ᵏ", "STALE": "STALE", "N/A": "N/A",
@@ -50,9 +50,14 @@ def _version(package: str) -> str:
         return ""
 
 
-def cell_record(result: CellResult, exact: bool = False) -> dict:
+def suite_version() -> str:
+    return _version("adapter-fidelity")
+
+
+def cell_record(result: CellResult, exact: bool = False, recorded: bool = False) -> dict:
     """One cell as data: verdict, evidence, the declaration it was judged with; in the committed (stable) form, or
-    with the console's text and every measured number when `exact`."""
+    with the console's text and every measured number when `exact`; `recorded` adds what a review shows of the cell
+    (its source lines), for a file another environment renders (fidelity/recorded.py)."""
     text = exact_text if exact else stable
     ev = result.evidence
     record = {
@@ -63,6 +68,7 @@ def cell_record(result: CellResult, exact: bool = False) -> dict:
         "kind": result.claim.kind,
         "check": result.check,
         "verdict": result.verdict.value,
+        "status": result.run.status.value,
         "known_bug": result.known_bug,
         "reason": result.reason,
     }
@@ -85,7 +91,10 @@ def cell_record(result: CellResult, exact: bool = False) -> dict:
     if result.alternative is not None:
         alt = result.alternative
         record["alternative"] = {"status": alt.status.value,
-                                 "observation": text(alt.evidence.observation if alt.evidence else alt.error)}
+                                 "observation": text(alt.evidence.observation if alt.evidence else alt.error),
+                                 **({"examples": alt.evidence.examples} if alt.evidence else {})}
+    if recorded:
+        record["sources"] = [{"path": s.path, "first": s.first, "lines": list(s.lines)} for s in result.sources]
     return record
 
 
@@ -97,7 +106,7 @@ def document(runner: Runner, variants: list[str], exact: bool = False) -> dict:
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
-        "suite": {"name": "fidelity", "version": _version("fidelity")},
+        "suite": {"name": "adapter-fidelity", "version": suite_version()},
         "versions": {p: _version(p) for p in ("torch", "hypothesis", "pymupdf")},
         "profile": {"name": runner.profile.name, "max_examples": runner.profile.max_examples,
                     "derandomize": runner.profile.derandomize,
@@ -106,12 +115,60 @@ def document(runner: Runner, variants: list[str], exact: bool = False) -> dict:
         "papers": {pid: {"version": (p := load_paper(pid)).version, "sha256": p.sha256, "title": p.title}
                    for pid in papers},
         "counts": dict(sorted(Counter(outcome(r) for r in results).items())),
+        "by_implementation": {row["name"]: {"variants": row["variants"],
+                                            "counts": {o: n for o, n in row["counts"].items() if n}}
+                              for row in by_implementation(runner, variants)},
         "cells": [cell_record(r, exact) for r in sorted(results, key=lambda r: (r.variant, r.claim.id, r.impl))],
     }
 
 
+def recorded_document(runner: Runner, variants: list[str], impl: str) -> dict:
+    """One implementation's cells of every given variant, with what its reviews show (fidelity/recorded.py), for the
+    main environment to render: the results schema plus the suite's code fingerprint, the implementation's answer
+    per variant (absent or not, the path its forward lives in) and each cell's source lines."""
+    from fidelity.recorded import code_fingerprint
+    from fidelity.runner import absence
+
+    binding = runner.bindings[impl]
+    doc = document(runner, variants)
+    doc["suite"]["code"] = code_fingerprint(impl)
+    doc["implementations"] = {impl: doc["implementations"][impl]}
+    doc["variants"] = {}
+    for name in variants:
+        spec = get_variant(name)
+        live = not (binding.unavailable() or binding.broken())
+        doc["variants"][name] = {
+            "absent": absence(binding, spec), "provides": binding.provides(name, {}) if live else None,
+            "forward": [s.path for s in binding.sources(name, "forward")] if live and not absence(binding, spec)
+            else []}
+    results = [r for v in variants for r in runner.results(v) if r.impl == impl]
+    doc["counts"] = dict(sorted(Counter(outcome(r) for r in results).items()))
+    doc["cells"] = [cell_record(r, recorded=True) for r in sorted(results, key=lambda r: (r.variant, r.claim.id))]
+    return doc
+
+
 def to_json(doc: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def _absent(binding, spec) -> str | None:
+    from fidelity.runner import absence
+
+    return absence(binding, spec)
+
+
+def by_implementation(runner: Runner, variants: list[str]) -> list[dict]:
+    """One row per implementation: the variants it provides (of those run), its verdict counts over them, and the
+    variants it lacks. N/A counts only cells of provided variants (an option the implementation lacks)."""
+    rows = []
+    for impl, binding in runner.bindings.items():
+        provided = [v for v in variants if not _absent(binding, get_variant(v))]
+        results = [r for v in provided for r in runner.results(v) if r.impl == impl]
+        tally = Counter(outcome(r) for r in results)
+        rows.append({"name": impl, "label": binding.label, "variants": provided,
+                     "lacks": [v for v in variants if v not in provided],
+                     "counts": {o: tally.get(o, 0) for o in ORDER}, "total": len(results)})
+    return rows
 
 
 def matrices(runner: Runner, variants: list[str]) -> list[dict]:
@@ -123,8 +180,9 @@ def matrices(runner: Runner, variants: list[str]) -> list[dict]:
     for pid in papers:
         paper = load_paper(pid)
         specs = [get_variant(v) for v in variants if pid in get_variant(v).papers]
+        # an implementation that does not provide a variant at all has no column (the summary lists what it lacks)
         columns = [(impl, spec.name) for spec in specs for impl in runner.bindings
-                   if any(c.id in spec.claims for c in paper.claims)]
+                   if any(c.id in spec.claims for c in paper.claims) and not _absent(runner.bindings[impl], spec)]
         rows = []
         for claim in paper.claims:
             cells = []

@@ -81,7 +81,11 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
     """Run one check on one subject; classify N/A, failure (Violation) and error (anything else)."""
     failure = subject.binding.broken()
     if failure:
-        return CheckRun(Status.ERROR, error=failure)
+        try:  # a variant or option the implementation does not provide stays N/A while it is broken
+            why_not = subject.binding.provides(subject.variant.name, check.options)
+        except Exception:
+            why_not = None
+        return CheckRun(Status.NOT_APPLICABLE, error=why_not) if why_not else CheckRun(Status.ERROR, error=failure)
     why_not = subject.binding.unavailable() or subject.binding.provides(subject.variant.name, check.options)
     if why_not:
         return CheckRun(Status.NOT_APPLICABLE, error=why_not)
@@ -107,10 +111,13 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
 def absence(binding: Binding, spec: VariantSpec) -> str | None:
     """Why `binding` provides no cell of the variant — it refuses every claim's options — or None when it provides at
     least one. An implementation that provides only an option (rsLoRA without plain LoRA) is present: its other
-    cells are N/A. One that cannot run here (not installed, failed to load) is present too: its cells say why."""
-    if binding.unavailable() or binding.broken():
+    cells are N/A. One that cannot run here (not installed, failed to load) is present where its binding says it
+    provides the variant (a binding answers that without its library), and everywhere when it cannot tell: its cells
+    say why."""
+    try:
+        refused = [binding.provides(spec.name, check.options) for check in spec.claims.values()]
+    except Exception:  # a binding that cannot answer is present: its cells say what is wrong
         return None
-    refused = [binding.provides(spec.name, check.options) for check in spec.claims.values()]
     if any(why is None for why in refused):
         return None
     return binding.provides(spec.name, {}) or refused[0]
@@ -151,6 +158,8 @@ class Runner:
         start = time.perf_counter()
         binding, spec = self.bindings[impl], get_variant(variant)
         claim, check = self.claim(spec, claim_id), spec.claims[claim_id]
+        if hasattr(binding, "replay"):  # cells run in the implementation's own environment (fidelity/recorded.py)
+            return binding.replay(variant, claim)
         if check.kind != claim.kind:
             raise LookupError(f"claim {claim_id} is of kind {claim.kind!r} but {spec.name} tests it with "
                               f"a {check.kind!r} check")

@@ -1,6 +1,6 @@
 """The implementation registry: names -> bindings. Checks never import this; the runner does.
 
-Built in: `reference` and `peft`. A third-party library registers its binding under the entry-point group
+Built in: `reference`, `peft` and the libraries of ECOSYSTEM (each run in its own environment, noxfile.py). A third-party library registers its binding under the entry-point group
 `fidelity.implementations` (name -> a Binding instance, a Binding subclass, or a callable returning one); a binding can
 also be named as `module:object` on the command line (`--impl`) or in FIDELITY_IMPLS. A binding that fails to import
 becomes a BrokenBinding: its cells are ERROR with the reason, the others still run. A binding's `declarations_file` is
@@ -23,13 +23,22 @@ class UnknownImplementation(LookupError):
 
 
 class BrokenBinding(Binding):
-    """An implementation that could not be loaded; every one of its cells is ERROR with the reason."""
+    """An implementation that could not be loaded; every one of its cells is ERROR with the reason. `like`: its
+    binding, when that still says which variants and options it provides (a library whose environment did not build):
+    the cells it does not provide stay N/A."""
 
-    def __init__(self, name: str, reason: str):
-        self.name, self.reason = name, reason
+    def __init__(self, name: str, reason: str, like: Binding | None = None):
+        self.name, self.reason, self.like = name, reason, like
 
     def broken(self) -> str | None:
         return self.reason
+
+    @property
+    def label(self) -> str:
+        return self.like.label if self.like is not None else self.name
+
+    def provides(self, variant: str, options: dict) -> str | None:
+        return self.like.provides(variant, options) if self.like is not None else None
 
 
 def _as_binding(obj, name: str) -> Binding:
@@ -70,11 +79,35 @@ def _load_spec(spec: str, name: str | None = None) -> Binding:
         return BrokenBinding(name, f"could not load implementation {spec!r}: {type(exc).__name__}: {exc}")
 
 
+# The libraries the suite binds itself beside PEFT, each verified in its own pinned environment (noxfile.py)
+ECOSYSTEM = {
+    "loralib": "fidelity.impls.loralib:LoralibBinding",
+    "lycoris": "fidelity.impls.lycoris:LycorisBinding",
+    "adapters": "fidelity.impls.adapters:AdaptersBinding",
+    "torchtune": "fidelity.impls.torchtune:TorchtuneBinding",
+}
+
+
+def _ecosystem(name: str) -> Binding:
+    """A library's binding where the library is installed; else its cells as its own environment recorded them
+    (fidelity/recorded.py), or, with no recording, the live binding (N/A: not installed). A recording that cannot
+    be used here breaks the binding with the one line that says what to do."""
+    from fidelity.recorded import RecordedError, load_recorded
+
+    live = _load_spec(ECOSYSTEM[name], name)
+    if not live.unavailable() or os.environ.get("FIDELITY_RECORDED") == "0":
+        return live
+    try:
+        return load_recorded(name) or live
+    except RecordedError as exc:
+        return BrokenBinding(name, str(exc))
+
+
 def _builtin() -> dict[str, Binding]:
     from fidelity.impls.peft import PeftBinding
     from fidelity.impls.reference import ReferenceBinding
 
-    return {"reference": ReferenceBinding(), "peft": PeftBinding()}
+    return {"reference": ReferenceBinding(), "peft": PeftBinding(), **{name: _ecosystem(name) for name in ECOSYSTEM}}
 
 
 def _load() -> dict[str, Binding]:

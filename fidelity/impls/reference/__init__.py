@@ -59,6 +59,12 @@ class ReferenceBinding(Binding):
     def label(self) -> str:
         return "fidelity reference" if self.name == "reference" else self.name
 
+    @property
+    def version(self) -> str:
+        from fidelity.results import suite_version
+
+        return suite_version()
+
     def provides(self, variant: str, options: dict) -> str | None:
         if variant not in self.classes:
             return f"the reference implementations do not include {variant!r} yet"
