@@ -127,6 +127,11 @@ def inference(result: CellResult) -> str:
                 f"its alternative property holds ({stable(alt.observation)}); every claim it preserves MATCHES. "
                 f"Evidence: {result.declaration.link or 'the declaration'}.")
     if v is Verdict.DEVIATES and result.known_bug:
+        if result.alternative is not None and result.alternative.evidence is not None \
+                and result.alternative.evidence.passed:
+            return (f"A known bug, characterised exactly: the property the binding declares for it holds in place of "
+                    f"the paper's ({stable(result.alternative.evidence.observation)}). The binding's evidence: "
+                    f"{result.declaration.rationale} ({result.declaration.link}).")
         if result.alternative is not None and result.alternative.evidence is not None:
             return (f"A known bug inside a declared deviation: the binding departs from the paper on purpose (its "
                     f"alternative property is stated in the declaration), and that alternative fails the way the "
