@@ -68,7 +68,8 @@ class LibraryBinding(Binding):
         return f"{self.name} {self.version}" if self.version else f"{self.name} (not installed)"
 
     def unavailable(self) -> str | None:
-        if importlib.util.find_spec(self.module) is not None:
+        # a library that replaced itself in sys.modules by a lazy module (adapters, transformers) has no __spec__
+        if self.module in sys.modules or importlib.util.find_spec(self.module) is not None:
             return None
         return (f"{self.distribution} is not installed here; its cells run in its own environment: nox -s "
                 f"{self.name}")
