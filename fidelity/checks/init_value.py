@@ -21,7 +21,7 @@ import torch
 
 from fidelity.checks.base import Check, Evidence, Subject, Violation, run_property
 from fidelity.numerics import DTYPES, fwd_tolerance, margin
-from fidelity.stable import figure, ratio
+from fidelity.stable import figure, magnitude, ratio
 
 
 class InitValue(Check):
@@ -56,9 +56,14 @@ class InitValue(Check):
             m = margin(value - want, tol)
             measured.update({"max_abs_err": float((value - want).abs().max()), "margin": m})
             if m > 1.0:
-                raise Violation(f"'{self.role}' at init differs from {self.text} by up to "
-                                f"{figure(measured['max_abs_err'], float(tol.max()))} ({ratio(m)}× the tolerance) "
-                                f"[{case}]", measured)
+                worst = measured["max_abs_err"]
+                # an error at float32's rounding level (a value staged or computed in float32) is itself rounding:
+                # committed as its power of ten, like its margin
+                float32_level = 1e3 * torch.finfo(torch.float32).eps * (float(want.abs().max()) + 1e-300)
+                shown = magnitude(worst) if worst < float32_level else figure(worst, float(tol.max()))
+                margin_shown = magnitude(m) if worst < float32_level else ratio(m)
+                raise Violation(f"'{self.role}' at init differs from {self.text} by up to {shown} ({margin_shown}× "
+                                f"the tolerance) [{case}]", measured)
             if self.contrast is not None:
                 rival = self.contrast(case, w64, config).to(torch.float64)
                 if rival.shape == want.shape:
