@@ -49,11 +49,13 @@ def _uv_environment() -> dict[str, str]:
 
 
 def _first_error(output: str) -> str:
-    """The installer's first error line (uv prints `error: …` or `× …`), else its last line."""
+    """The installer's first error line (uv prints `error: …` or `× …`) with the cause uv gives on the next line
+    (`cause: Because there is no version of …`), else its last line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in lines:
-        if line.lower().startswith(("error", "×", "x no solution", "because")):
-            return line
+    for i, line in enumerate(lines):
+        if line.lower().startswith(("error", "×")):
+            cause = lines[i + 1] if i + 1 < len(lines) and lines[i + 1].lower().startswith(("cause", "╰─▶")) else ""
+            return f"{line} ({cause})" if cause else line
     return lines[-1] if lines else "the installer failed without a message"
 
 

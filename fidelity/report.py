@@ -242,7 +242,7 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
     text = env.get_template("review.md.j2").render(
         variant=spec, papers=papers, impls=impls, sections=sections, profile=profile,
         witness="; ".join(str(w) for w in (spec.witness, *spec.extra_witnesses)),
-        absent=[f"{runner.bindings[i].label} ({why})" for i, why in absent.items()],
+        absent=_absent_lines(spec.name, runner, absent),
         profile_text=f"{max(1, round(profile.max_examples * spec.examples_fraction))} hypothesis examples per property"
         + (f" ({spec.examples_fraction:.0%} of the profile's {profile.max_examples}: the variant's attach is expensive)"
            if spec.examples_fraction < 1.0 else "")
@@ -250,6 +250,16 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
         bottom=[bottom_line(runner.bindings[i].label, rs) for i, rs in by_impl.items()],
     )
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
+
+
+def _absent_lines(variant: str, runner: Runner, absent: dict[str, str]) -> list[str]:
+    """The implementations without the variant, those that do not bind it at all named together in one entry."""
+    unbound = [runner.bindings[i].label for i, why in absent.items() if why == f"no {variant} in {i}, or not bound yet"]
+    lines = [f"{runner.bindings[i].label} ({why})" for i, why in absent.items()
+             if runner.bindings[i].label not in unbound]
+    if unbound:
+        lines.append(f"{', '.join(unbound)} (no {variant} in the library, or not bound yet)")
+    return lines
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -439,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     written: list = []  # becomes [True] once the new set is in place
     try:
         plan = prepare(args)
-        with contextlib.nullcontext() if args.check else OutputLock(args.out):
+        # a recording replaces one file atomically and recordings of the libraries run side by side: no lock on OUT
+        with contextlib.nullcontext() if args.check or args.record else OutputLock(args.out):
             return _run(plan, args, written)
     except (ReportError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -40,9 +40,9 @@ def no_run(monkeypatch):
 @pytest.fixture
 def quick(monkeypatch):
     """Cells replaced by a fixed set of files: a run that gets as far as writing."""
-    monkeypatch.setattr(report, "produce", lambda plan, everything, progress=print: {
+    monkeypatch.setattr(report, "produce", lambda plan, everything, progress=print, record=False: {
         f"{name}.md": f"new {name}\n" for name in plan.names})
-    monkeypatch.setattr(report, "write_exact", lambda plan, everything: None)
+    monkeypatch.setattr(report, "write_exact", lambda plan, everything, record=False: None)
 
 
 def _old_set(directory: Path) -> dict[str, str]:
@@ -205,7 +205,7 @@ def test_a_full_disk_writes_nothing(tmp_path, monkeypatch, quick, capsys):
 
     monkeypatch.setattr(Path, "write_text", full)
     assert report.main(["dora", "--impl", "reference", "--out", str(tmp_path)]) == 0  # dora alone still fits
-    monkeypatch.setattr(report, "produce", lambda plan, everything, progress=print: {
+    monkeypatch.setattr(report, "produce", lambda plan, everything, progress=print, record=False: {
         "dora.md": "new dora\n", "lora.md": "new lora\n"})
     files["dora.md"] = "new dora\n"
     assert report.main(["all", "--impl", "reference", "--out", str(tmp_path)]) == 2
@@ -243,7 +243,7 @@ def test_a_second_writer_is_refused_with_one_line(tmp_path, quick, capsys):
 def test_an_interrupt_in_process_keeps_the_old_set(tmp_path, monkeypatch, capsys):
     files = _old_set(tmp_path)
 
-    def interrupted(plan, everything, progress=print):
+    def interrupted(plan, everything, progress=print, record=False):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(report, "produce", interrupted)
