@@ -120,11 +120,50 @@ def rows(py: str, out: str):
     )
 
 
+PER_EXAMPLE = """
+import time
+from fidelity.impls.reference import ReferenceBinding
+from fidelity.runner import Runner
+runner = Runner({"reference": ReferenceBinding()})
+start = time.perf_counter()
+results = [runner.run(*cell) for cell in runner.cells("antipasto_dplr")]
+seconds = time.perf_counter() - start
+examples = sum((r.evidence.examples if r.evidence else 0)
+               + (r.alternative.evidence.examples if r.alternative and r.alternative.evidence else 0) for r in results)
+print(f"{1000 * seconds / examples:.2f} ms ({examples} examples in {seconds:.2f} s)")
+"""
+
+ECOSYSTEM = ("loralib", "lycoris", "adapters", "torchtune")
+
+
+def ecosystem_rows(py: str):
+    """Per library (where `nox` built its environment, .nox/NAME): its session's wall time under CI's --check (the
+    environment reused: uv only checks it), then its own attach cost per variant (scripts/attach_cost.py)."""
+    for name in ECOSYSTEM:
+        env_python = REPO / ".nox" / name / "bin" / "python"
+        if not env_python.exists():
+            print(f"| `nox -s {name}` | not built here: run `make record-{name}` first |", flush=True)
+            continue
+        seconds = timed([py, "-m", "nox", "--session", name, "--", "--check", "--quiet"], {"FIDELITY_PROFILE": "ci"})
+        print(f"| `nox -s {name} -- --check` (its cells in its environment) | {seconds:.1f} s |", flush=True)
+    print("\n| library | variant | its build, ms (witness) | the reference's build, ms |\n|---|---|---|---|", flush=True)
+    for name in ECOSYSTEM:
+        env_python = REPO / ".nox" / name / "bin" / "python"
+        if env_python.exists():
+            run = subprocess.run([str(env_python), "scripts/attach_cost.py", name], check=False, cwd=REPO,
+                                 capture_output=True, text=True)
+            print("\n".join(line for line in run.stdout.splitlines() if line.startswith("|")), flush=True)
+
+
 def main() -> None:
     print(f"| what | wall time on {os.cpu_count()} cores |\n|---|---|", flush=True)
+    run = subprocess.run([sys.executable, "-c", PER_EXAMPLE], check=False, cwd=REPO, capture_output=True, text=True)
+    print(f"| one hypothesis example (antipasto_dplr, reference, ci) | {run.stdout.strip() or run.stderr[-200:]} |",
+          flush=True)
     with tempfile.TemporaryDirectory() as out:
         for name, cmd, env in rows(sys.executable, out):
             print(f"| {name} | {timed(cmd, env):.1f} s |", flush=True)
+    ecosystem_rows(sys.executable)
 
 
 if __name__ == "__main__":
