@@ -12,7 +12,8 @@ export FIDELITY_PAPERS_DIR ?= $(abspath ../shared/papers)
 SOAK_SEEDS ?= 2
 # the libraries verified in their own pinned environments (noxfile.py), beside the reference and PEFT
 ECOSYSTEM := loralib lycoris adapters torchtune
-.PHONY: review test freshness freshness-paths soak bench clean-venv ecosystem ecosystem-check $(ECOSYSTEM:%=record-%) $(ECOSYSTEM:%=check-%)
+.PHONY: review test freshness freshness-paths soak soak-ecosystem bench clean-venv ecosystem ecosystem-check \
+	$(ECOSYSTEM:%=record-%) $(ECOSYSTEM:%=check-%) $(ECOSYSTEM:%=soak-%)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +56,12 @@ ecosystem-check: $(ECOSYSTEM:%=check-%)
 
 $(ECOSYSTEM:%=check-%): check-%: $(VENV)/.installed
 	$(PY) -m nox --session $* -- --check --quiet
+
+# ... and each library's cells in its own environment (built by its session: run after ecosystem-check or record-NAME)
+soak-ecosystem: $(ECOSYSTEM:%=soak-%)
+
+$(ECOSYSTEM:%=soak-%): soak-%: $(VENV)/.installed
+	.nox/$*/bin/python scripts/soak.py --impl $* --seeds $(SOAK_SEEDS) --jobs 1
 
 bench: $(VENV)/.installed
 	$(PY) scripts/bench.py

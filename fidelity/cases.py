@@ -28,7 +28,7 @@ class LayerCase:
     rows: int = 4  # rows of the input batch x
     k: int = 0  # inner rank of a core inside the adapter (antipasto_dplr's LoRA core); 0 when there is none
     coeff: float = 1.0  # runtime steering coefficient (AntiPaSTO family)
-    spectrum: str = "flat"  # the base weight W, see `base_layer`: "flat", "gapped", "uneven" or "identity"
+    spectrum: str = "flat"  # the base weight W, see `base_layer`: "flat", "gapped", "uneven", "identity" or "small"
     group: int = 0  # group size of a grouped adapter (RoAd's pairs live inside groups); 0 when there is none
 
     @property
@@ -56,34 +56,34 @@ class LayerCase:
 PAPER_WITNESS = LayerCase(d_in=32, d_out=24, r=8, alpha=16.0, dtype="float64", bias=True, seed=0, rows=4)
 
 
+# α: 1…64, or tied to the rank (r/2, r, 2r) half the time; one integer draw (a hypothesis draw costs ~70 µs, and a
+# case is drawn for every example: one draw per independent choice, no one_of/map/sampled_from nesting)
+_ALPHA = st.integers(0, 127)
+_COEFFS = (1.0, -1.0, 0.25, 3.0, -2.5)
+
+
 @st.composite
 def layer_cases(draw, dtypes: tuple[str, ...] = ("float64", "float32"), max_dim: int = 48,
                 spectrum: str = "flat", core: bool = False) -> LayerCase:
     """Layers with d_in, d_out in [2, max_dim] drawn independently, 1 ≤ r ≤ min, α in [1, 64] or {r/2, r, 2r}.
 
     With a gapped spectrum r < min(d_in, d_out), so a tail exists; with a core, 1 ≤ k ≤ r and coeff in
-    ±[0.25, 3] (never 0: a zero coefficient switches the adapter off).
+    ±[0.25, 3] (never 0: a zero coefficient switches the adapter off). Each choice is one integer draw, so a
+    falsifying example shrinks towards small layers, α = 1, the first dtype with a bias, seed 0 and one row.
     """
     d_in = draw(st.integers(2, max_dim), label="d_in")
     d_out = draw(st.integers(2, max_dim), label="d_out")
     r = draw(st.integers(1, min(d_in, d_out) - (1 if spectrum == "gapped" else 0)), label="r")
-    alpha = draw(st.one_of(st.integers(1, 64).map(float), st.sampled_from([r / 2, float(r), 2.0 * r])), label="alpha")
+    a = draw(_ALPHA, label="alpha")
+    alpha = float(a + 1) if a < 64 else (r / 2, float(r), 2.0 * r)[a % 3]
     extra = {}
     if core:
         extra["k"] = draw(st.integers(1, r), label="k")
-        extra["coeff"] = draw(st.sampled_from([1.0, -1.0, 0.25, 3.0, -2.5]), label="coeff")
-    return LayerCase(
-        spectrum=spectrum,
-        **extra,
-        d_in=d_in,
-        d_out=d_out,
-        r=r,
-        alpha=alpha,
-        dtype=draw(st.sampled_from(dtypes), label="dtype"),
-        bias=draw(st.booleans(), label="bias"),
-        seed=draw(st.integers(0, 2**16), label="seed"),
-        rows=draw(st.integers(1, 8), label="rows"),
-    )
+        extra["coeff"] = _COEFFS[draw(st.integers(0, len(_COEFFS) - 1), label="coeff")]
+    kind = draw(st.integers(0, 2 * len(dtypes) - 1), label="dtype and bias")
+    seed_rows = draw(st.integers(0, 8 * 2**16 + 7), label="seed and rows")
+    return LayerCase(spectrum=spectrum, **extra, d_in=d_in, d_out=d_out, r=r, alpha=alpha, dtype=dtypes[kind // 2],
+                     bias=kind % 2 == 0, seed=seed_rows // 8, rows=1 + seed_rows % 8)
 
 
 def seed_torch(seed: int) -> None:
@@ -131,7 +131,9 @@ def uneven_weight(case: LayerCase, gen: torch.Generator) -> torch.Tensor:
 def base_layer(case: LayerCase) -> torch.nn.Linear:
     """The layer to adapt, with a bias at the scale of x Wᵀ. W by `case.spectrum`: "flat" Kaiming-uniform (torch's
     default), "gapped" (a gap after σ_r), "uneven" (rows and columns on different scales) or "identity" (the
-    rectangular identity: on a square layer W_eff is then the adapter's own transform, §1.2 structured weights)."""
+    rectangular identity: on a square layer W_eff is then the adapter's own transform, §1.2 structured weights) or
+    "small" (flat scaled by 2^-12: a normalisation that is exact only at unit scale, ‖V‖ + eps, shows far above
+    rounding)."""
     gen = case.generator(stream=1)
     layer = torch.nn.Linear(case.d_in, case.d_out, bias=case.bias, dtype=case.torch_dtype)
     bound = case.d_in**-0.5
@@ -140,6 +142,9 @@ def base_layer(case: LayerCase) -> torch.nn.Linear:
             layer.weight.copy_(gapped_weight(case, gen))
         elif case.spectrum == "uneven":
             layer.weight.copy_(uneven_weight(case, gen))
+        elif case.spectrum == "small":  # flat × 2^-12 (exact): row norms ~1e-4, where a norm's "+ eps" guard shows
+            layer.weight.copy_((torch.rand(case.d_out, case.d_in, generator=gen, dtype=torch.float64) * 2 - 1)
+                               * bound * 2.0**-12)
         elif case.spectrum == "identity":
             layer.weight.copy_(torch.eye(case.d_out, case.d_in, dtype=torch.float64))
         else:

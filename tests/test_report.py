@@ -66,7 +66,7 @@ def test_a_failing_render_writes_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, message", [
     (["no_such_variant"], f"error: unknown variant 'no_such_variant'; known variants: {', '.join(sorted(all_variants()))}"),
-    (["lora", "--impl", "lora-lite"], "error: unknown implementation 'lora-lite'; known implementations: peft, reference (or give one as module:object)"),
+    (["lora", "--impl", "lora-lite"], "error: unknown implementation 'lora-lite'; known implementations: adapters, loralib, lycoris, peft, reference, torchtune (or give one as module:object)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     proc = subprocess.run([sys.executable, "-m", "fidelity.report", *args], cwd=REPO, capture_output=True, text=True)

@@ -137,8 +137,10 @@ def run_property(
     subject: Subject,
     observation: Callable[[Record], str] = lambda rec: "",
     strategy: st.SearchStrategy[LayerCase] | None = None,
+    witnesses: tuple[LayerCase, ...] = (),
 ) -> Evidence:
-    """Run `prop` on the variant's witness first, then on hypothesis-drawn cases; a Violation fails the Evidence."""
+    """Run `prop` on the variant's witness first, then on the check's own `witnesses` (cases a claim needs to be
+    decisive), then on hypothesis-drawn cases; a Violation fails the Evidence."""
     record = Record()
     witness = subject.variant.witness
 
@@ -148,7 +150,7 @@ def run_property(
 
     witness = subject.adapt(witness)
     test = given(case=(strategy or subject.variant.cases()).map(subject.adapt))(test)
-    for extra in reversed(subject.variant.extra_witnesses):
+    for extra in reversed((*subject.variant.extra_witnesses, *witnesses)):
         test = example(case=subject.adapt(extra))(test)
     test = example(case=witness)(test)
     if subject.variant.examples_fraction < 1.0:  # an expensive variant's declared share of the examples

@@ -8,6 +8,8 @@ in this field are invisible at init, so this runs after moving every trainable t
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import replace
 
 import torch
@@ -23,22 +25,30 @@ class Formula(Check):
     kind = "formula"
     topic = "forward"
 
-    def __init__(self, reading=None, reading_text: str = "", options: dict | None = None):
+    def __init__(self, reading=None, reading_text: str = "", options: dict | None = None,
+                 witnesses: tuple = (), witnesses_text: str = ""):
         super().__init__(options)
-        # (state, config) -> (W_eff, |W_eff|) of another stated reading, in place of the variant's own formula: only as
-        # the alternative property of a declared deviation (e.g. AdaLoRA's official α/(r + 1e-5) scale)
+        # (state, config[, dtype]) -> (W_eff, |W_eff|) of another stated reading, in place of the variant's own formula:
+        # only as the alternative property of a declaration (e.g. AdaLoRA's official α/(r + 1e-5) scale); a reading
+        # with a `dtype` parameter receives the layer's dtype (a constant such as finfo(dtype).eps)
         self.reading, self.reading_text = reading, reading_text
+        # cases the claim always runs besides the variant's witnesses (e.g. a small-norm layer), and why
+        self.witnesses, self.witnesses_text = tuple(witnesses), witnesses_text
 
     def __repr__(self) -> str:
-        parts = ([f"reading={self.reading_text!r}"] if self.reading else []) + ([str(self.options)] if self.options else [])
+        parts = ([f"reading={self.reading_text!r}"] if self.reading else []) + \
+            ([f"witnesses: {self.witnesses_text}"] if self.witnesses else []) + ([str(self.options)] if self.options else [])
         return f"Formula({', '.join(parts)})"
 
     def run(self, subject: Subject, profile) -> Evidence:
-        spec = subject.variant
-        if self.reading is not None:
-            spec = replace(spec, effective_weight=self.reading)
+        base_spec = subject.variant
+        takes_dtype = self.reading is not None and "dtype" in inspect.signature(self.reading).parameters
 
         def prop(case, record):
+            spec = base_spec
+            if self.reading is not None:
+                reading = functools.partial(self.reading, dtype=case.torch_dtype) if takes_dtype else self.reading
+                spec = replace(base_spec, effective_weight=reading)
             config, layer, weight, bias, state = build_randomized(subject, case)
             x = inputs(case)
             x64, w64, b64 = x.to(torch.float64), weight.to(torch.float64), bias64(bias, case)
@@ -75,7 +85,7 @@ class Formula(Check):
             record.add(case, max(m_y, m_w, m_b), measured)
 
         return run_property(
-            prop, profile, subject,
+            prop, profile, subject, witnesses=self.witnesses,
             observation=lambda rec: f"output, effective weight and bias equal the float64 formula"
             f"{' (' + self.reading_text + ')' if self.reading else ''} at random "
             f"trainable values within 2(n+2)·eps(dtype)·scale in all {rec.examples} examples{rec.worst_clause()}",

@@ -27,6 +27,13 @@ class NormNotDetached(DoraLinear):
         return torch.linalg.norm(self.base.weight + self.scaling * self.lora_B @ self.lora_A, dim=1)
 
 
+class NormPlusEps(DoraLinear):
+    """A "+ eps" guard in the norm (LyCORIS's finfo(dtype).eps): m/(‖V + ∆V‖_c + eps), exact only where ‖·‖ ≫ eps/tol."""
+
+    def column_norm(self):
+        return super().column_norm() + torch.finfo(self.base.weight.dtype).eps
+
+
 class MagnitudePerInputColumn(DoraLinear):
     """The literal reading of m ∈ R^{1×k}, ‖·‖_c over columns of W0 (d, k): one magnitude per input feature, scaling
     the columns of W0 + sBA (huggingface/peft#2348's question). An identity at init too, but every check now sees that
@@ -108,6 +115,8 @@ MUTANTS = (
            survives=("dora.identity-at-init",)),
     Mutant("dora", "dora_norm_not_detached", NormNotDetached, ("dora.norm-constant",),
            survives=("dora.decomposition", "dora.identity-at-init", "dora.bias-outside")),
+    Mutant("dora", "dora_norm_plus_eps", NormPlusEps, ("dora.decomposition", "dora.decomposition-rslora",
+                                                        "dora.decomposition-gaussian-a", "dora.identity-at-init")),
     Mutant("dora", "magnitude_per_input_column", MagnitudePerInputColumn,
            ("dora.magnitude-init", "dora.trainable", "dora.decomposition", "dora.identity-at-init")),
     Mutant("dora", "magnitude_frobenius", MagnitudeFrobenius, ("dora.magnitude-init", "dora.identity-at-init")),
@@ -124,5 +133,5 @@ MUTANTS = (
                      "dora.influence")),
 )
 
-EXPECTED_MUTANTS = 10
-EXPECTED_KILLS = 18
+EXPECTED_MUTANTS = 11
+EXPECTED_KILLS = 22

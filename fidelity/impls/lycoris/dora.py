@@ -20,10 +20,12 @@ it).
 
 from __future__ import annotations
 
-from fidelity.checks import InitValue
+import torch
+
+from fidelity.checks import Formula, InitValue
 from fidelity.impls.base import Declaration
 from fidelity.impls.lycoris import _locon
-from fidelity.variants.dora import input_column_norms, output_row_norms
+from fidelity.variants.dora import SMALL_NORMS, SMALL_TEXT, input_column_norms, output_row_norms, row_norm, scaled_delta
 
 VARIANT = "dora"
 DTYPES = ("float64", "float32", "bfloat16")
@@ -78,7 +80,28 @@ _EPS_LINK = _locon.GITHUB + "lycoris/functional/general.py#L126"
 _NORM_LINK = _locon.GITHUB + "lycoris/functional/general.py#L122"
 _CITE_LINK = _locon.NETWORK_ARGS_DOC + "#L72"
 
+def norm_plus_eps(state, cfg, dtype):
+    """LyCORIS's forward exactly: W_eff = diag(m / (‖V + ∆V‖_c + finfo(dtype).eps)) (V + ∆V) (general.py:126)."""
+    delta, delta_abs = scaled_delta(state, cfg)
+    ratio = state["magnitude"] / (row_norm(state, cfg, True) + torch.finfo(dtype).eps)
+    return ratio[:, None] * (state["weight"] + delta), ratio.abs()[:, None] * (state["weight"].abs() + delta_abs)
+
+
+_EPS_FORMULA = Formula(reading=norm_plus_eps, reading_text="m / (‖V + ∆V‖_c + finfo(dtype).eps), LyCORIS's guard",
+                       witnesses=SMALL_NORMS, witnesses_text=SMALL_TEXT)
+
 DECLARATIONS = (
+    *(Declaration(
+        claim=claim,
+        kind="known_bug",
+        variant="dora",
+        rationale="the same eps as at init: on layers with row norms ~1e-4 the forward departs from the paper's "
+        "m V/‖V‖_c far above rounding, and equals m V/(‖V‖_c + finfo(dtype).eps) exactly; at unit norms it hides "
+        "below rounding. " + _EPS,
+        link=_EPS_LINK,
+        signature=r"^forward pass differs from the paper's formula",
+        alternative=_EPS_FORMULA,
+    ) for claim in ("dora.decomposition", "dora.decomposition-rslora")),
     Declaration(
         claim="dora.magnitude-init",
         kind="known_bug",
@@ -123,5 +146,7 @@ DECLARATIONS = (
 
 # The implementation each declared alternative property must fail for
 ALTERNATIVE_FAILS_FOR = {
+    "dora.decomposition": "reference",  # the paper's norm, no eps: fails the eps reading at small norms
+    "dora.decomposition-rslora": "reference",
     "dora.magnitude-init": "tests.mutants.dora:MagnitudeFrobenius",  # m = ‖W0‖_F/√d_out on every row
 }
