@@ -26,6 +26,7 @@ build(variant, weight, bias, config, calibration=None) -> fidelity.impls.base.Ad
   buffers       {{{buffers}}}
   weight        the live base weight inside the module (W_res where the variant rewrites it)
   regularizer   {regularizer}
+  merge         {merge}
   param_roles   optional: derived from the roles' storage (give it only for parameters the roles do not cover)
 build_many(variant, [(weight, bias), ...], config) -> [AdaptedLayer, ...]: {many}"""
 
@@ -66,6 +67,9 @@ def describe(name: str, impl: str | None = None) -> str:
         buffers=", ".join(f"'{b.name}': …" for b in spec.buffers) or "",
         regularizer="a callable giving the loss term this layer adds (weight included)" if spec.regularizer
         else "None (the paper adds no loss term)",
+        merge="needed for the deployment claims: a callable giving the (weight, bias) the library's own merge "
+        "path stores, computed on a copy; unmerge: the weight after its merge and unmerge (None: N/A)"
+        if any(type(c).__name__ == "Merge" for c in spec.claims.values()) else "None (no deployment claim yet)",
         many="needed (a claim compares two layers of one model)" if many
         else "optional (no claim of this variant needs several layers)")]
     if impl:

@@ -10,6 +10,7 @@ KINDS: dict[str, str] = {
     "inventory": "K06 exactly the declared tensors are trainable; the base stays frozen",
     "scaling": "K07 the delta scales as the paper says, measured through the forward pass (for SVD-split inits: the factors' magnitudes and W_res across α)",
     "formula": "K12 the forward pass equals the paper's formula at random non-degenerate parameters",
+    "merge": "K12 deployment: the implementation's merge path stores the paper's W_eff (and unmerging gives W0 back)",
     "low_rank": "K12 the update has the paper's factor shapes and rank at most r",
     "runtime_off": "K03 with the steering coefficient at 0 the adapter is the base, whatever the trained values",
     "reconstruction": "K08 the frozen residual plus the adapter's initial term equals W; the residual is the tail",

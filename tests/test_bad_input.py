@@ -326,7 +326,7 @@ def test_report_runs_the_cells_of_an_implementation_that_provides_only_an_option
     out = capsys.readouterr().out
     assert code == 0 and "rslora_only-lora-rslora.scaling: MATCHES" in out
     review = (tmp_path / "lora.md").read_text()
-    assert "Not provided by" not in review and "**rslora_only**: no real bugs found (4 MATCHES, 10 N/A)" in review
+    assert "Not provided by" not in review and "**rslora_only**: no real bugs found (4 MATCHES, 12 N/A)" in review
 
 
 def test_an_implementation_that_provides_nothing_asked_for_is_one_line(tmp_path, no_run, capsys):

@@ -25,12 +25,12 @@ def _render(binding, name="x"):
 def test_review_has_a_section_per_claim_with_quote_code_observation_and_verdict():
     text = _render(ReferenceBinding(), "reference")
     assert text.startswith("# Reference-fidelity check: `lora` vs LoRA (Hu+ 2021, arXiv:2106.09685)")
-    assert text.count("\n## ") == 14 + 1  # 14 claims and the bottom line
+    assert text.count("\n## ") == 16 + 1  # 16 claims and the bottom line
     assert "> We use a random Gaussian initialization for A" in text
     assert "Code (fidelity/impls/reference/lora.py:" in text
-    assert text.count("VERDICT (fidelity reference): ") == 14
+    assert text.count("VERDICT (fidelity reference): ") == 16
     assert "VERDICT (fidelity reference): CITATION-CORRECT." in text
-    assert "no real bugs: 14 of 14 points" in text
+    assert "no real bugs: 16 of 16 points" in text
 
 
 def test_a_review_holds_only_what_rounding_cannot_change():

@@ -17,6 +17,7 @@ from fidelity.checks.invariance import Invariance
 from fidelity.checks.inventory import Inventory
 from fidelity.checks.liveness import Liveness
 from fidelity.checks.low_rank import LowRank
+from fidelity.checks.merge import Merge
 from fidelity.checks.near_identity import NearIdentity
 from fidelity.checks.norm_bound import NormBound
 from fidelity.checks.optimality import Optimality
@@ -35,14 +36,14 @@ from fidelity.checks.zero_side import ZeroSide
 
 CHECKS = {c.kind: c for c in (
     Bias, CalibrationRequired, CalibrationStatistic, Citation, Confinement, Decomposition, Formula, GainBounds,
-    GradientPath, Identity, Influence, InitDistribution, InitValue, Invariance, Inventory, Liveness, LowRank, NearIdentity,
-    NormBound, Optimality, Orthogonality, Reconstruction, Regularizer, Rotation, RuntimeOff, Scaling, Seeded, Sharing,
+    GradientPath, Identity, Influence, InitDistribution, InitValue, Invariance, Inventory, Liveness, LowRank, Merge,
+    NearIdentity, NormBound, Optimality, Orthogonality, Reconstruction, Regularizer, Rotation, RuntimeOff, Scaling, Seeded, Sharing,
     SignInvariance, SteeringLinearity, Validation, ZeroSide,
 )}
 
 __all__ = [
     "CHECKS", "Bias", "CalibrationRequired", "CalibrationStatistic", "Citation", "Confinement", "Decomposition",
     "Formula", "GainBounds", "GradientPath", "Identity", "Influence", "InitDistribution", "InitScaling", "InitValue", "Invariance",
-    "Inventory", "Liveness", "LowRank", "NearIdentity", "NormBound", "Optimality", "Orthogonality", "Reconstruction",
+    "Inventory", "Liveness", "LowRank", "Merge", "NearIdentity", "NormBound", "Optimality", "Orthogonality", "Reconstruction",
     "Regularizer", "Rotation", "RuntimeOff", "Scaling", "Seeded", "Sharing", "SignInvariance", "SteeringLinearity", "Validation", "ZeroSide",
 ]

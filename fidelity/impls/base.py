@@ -46,6 +46,11 @@ class AdaptedLayer:
     # The term the implementation adds to the training loss for this layer (HRA's and AdaLoRA's orthogonality
     # regularisers), weight included, as a differentiable scalar; None when it adds none
     regularizer: Callable[[], torch.Tensor] | None = None
+    # Deployment (K12): the (weight, bias) the implementation's own merge path stores, computed on a copy (the module
+    # the other checks drive stays unmerged), in nn.Linear's (d_out, d_in) layout; and the weight after merging and
+    # unmerging. None where the implementation has no such path (its merge claims are N/A)
+    merge: Callable[[], tuple[torch.Tensor, torch.Tensor | None]] | None = None
+    unmerge: Callable[[], torch.Tensor] | None = None
 
     def __post_init__(self):
         self.roles = {name: as_view(t) for name, t in self.roles.items()}

@@ -20,7 +20,7 @@ import torch
 
 from fidelity.cases import LayerCase, layer_cases
 from fidelity.checks import (Bias, Citation, Formula, GradientPath, Identity, Influence, InitDistribution, InitValue,
-                             Inventory, Liveness, ZeroSide)
+                             Inventory, Liveness, Merge, ZeroSide)
 from fidelity.variants.base import Role, VariantSpec
 from fidelity.variants.lora import pad_rank, scaled_delta, scaling
 
@@ -133,6 +133,7 @@ SPEC = VariantSpec(
         "dora.norm-constant": GradientPath(contrast=norm_differentiated, contrast_text="norm differentiated"),
         "dora.bias-outside": Bias(contrast=bias_scaled, contrast_text="bias scaled by m/‖V + ∆V‖_c"),
         "dora.influence": Influence(),
+        "dora.merge": Merge(witnesses=SMALL_NORMS, witnesses_text=SMALL_TEXT),
         "dora.citation": Citation(paper="2402.09353"),
     },
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from fidelity.checks import (Citation, Confinement, Formula, Identity, InitDistribution, Inventory, Liveness,
-                             LowRank, Scaling, ZeroSide)
+                             LowRank, Merge, Scaling, ZeroSide)
 from fidelity.variants.base import Role, VariantSpec
 
 
@@ -99,6 +99,8 @@ SPEC = VariantSpec(
         "lora.gaussian-a": InitDistribution(role="down", family="gaussian"),
         "lora.step0-gradient": Liveness(),
         "lora.scaling": Scaling(law=lambda case, cfg: cfg.alpha / cfg.r, law_text="α/r"),
+        "lora.merge": Merge(),
+        "lora.unmerge": Merge(unmerge=True),
         "lora.citation": Citation(paper="2106.09685"),
         "rslora.scaling": Scaling(law=lambda case, cfg: cfg.alpha / math.sqrt(cfg.r), law_text="α/√r",
                                   options=RSLORA),

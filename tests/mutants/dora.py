@@ -110,13 +110,30 @@ class MergedForward(DoraLinear):
         return F.linear(x, weight, self.base.bias)
 
 
+class MergeBiasScaled(DoraLinear):
+    """The merge scales the bias by m/‖V + ∆V‖_c with the weight (the forward is right): a deployment-only bug."""
+
+    def merged(self):
+        weight, bias = super().merged()
+        return weight, bias * (self.lora_m / self.column_norm()) if bias is not None else None
+
+
+class MergeNormOfW0(DoraLinear):
+    """The merge normalises by ‖W0‖_c instead of ‖V + ∆V‖_c (exact at init, wrong once B moves)."""
+
+    def merged(self):
+        direction = self.base.weight + self.scaling * self.lora_B @ self.lora_A
+        return (self.lora_m / torch.linalg.norm(self.base.weight, dim=1))[:, None] * direction, self.base.bias
+
+
 MUTANTS = (
     Mutant("dora", "dora_bias_scaled", BiasScaled, ("dora.bias-outside", "dora.decomposition"),
            survives=("dora.identity-at-init",)),
     Mutant("dora", "dora_norm_not_detached", NormNotDetached, ("dora.norm-constant",),
            survives=("dora.decomposition", "dora.identity-at-init", "dora.bias-outside")),
     Mutant("dora", "dora_norm_plus_eps", NormPlusEps, ("dora.decomposition", "dora.decomposition-rslora",
-                                                        "dora.decomposition-gaussian-a", "dora.identity-at-init")),
+                                                        "dora.decomposition-gaussian-a", "dora.identity-at-init",
+                                                        "dora.merge")),
     Mutant("dora", "magnitude_per_input_column", MagnitudePerInputColumn,
            ("dora.magnitude-init", "dora.trainable", "dora.decomposition", "dora.identity-at-init")),
     Mutant("dora", "magnitude_frobenius", MagnitudeFrobenius, ("dora.magnitude-init", "dora.identity-at-init")),
@@ -128,10 +145,12 @@ MUTANTS = (
     Mutant("dora", "dora_A_gaussian", AGaussian, ("dora.kaiming-a",), survives=("dora.zero-init", "dora.identity-at-init")),
     Mutant("dora", "magnitude_frozen", MagnitudeFrozen, ("dora.trainable", "dora.step0-gradient"),
            survives=("dora.identity-at-init", "dora.decomposition")),
+    Mutant("dora", "dora_merge_bias_scaled", MergeBiasScaled, ("dora.merge",), survives=("dora.bias-outside",)),
+    Mutant("dora", "dora_merge_norm_of_W0", MergeNormOfW0, ("dora.merge",), survives=("dora.decomposition",)),
     Mutant("dora", "dora_merged_forward (control)", MergedForward, (),
            survives=("dora.decomposition", "dora.bias-outside", "dora.norm-constant", "dora.identity-at-init",
                      "dora.influence")),
 )
 
-EXPECTED_MUTANTS = 11
-EXPECTED_KILLS = 22
+EXPECTED_MUTANTS = 13
+EXPECTED_KILLS = 25

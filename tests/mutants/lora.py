@@ -159,6 +159,28 @@ class ConfinedToTopR(LoraLinear):
         return self.base(x) + self.scaling * (x @ self.lora_A.T) @ self.lora_B.T @ self.proj
 
 
+class MergeUnscaled(LoraLinear):
+    """The merge path stores W0 + BA without s (the forward is right): a deployment-only bug."""
+
+    def merged(self):
+        return self.base.weight + self.lora_B @ self.lora_A, self.base.bias
+
+
+class UnmergeUnscaled(LoraLinear):
+    """Unmerging subtracts BA without s, so W0 does not come back (merging is right)."""
+
+    def unmerged(self):
+        merged, _ = self.merged()
+        return merged - self.lora_B @ self.lora_A
+
+
+class MergeFactoredOtherwise(LoraLinear):
+    """Control: the same merge computed as W0 + (s B) A."""
+
+    def merged(self):
+        return self.base.weight + (self.scaling * self.lora_B) @ self.lora_A, self.base.bias
+
+
 MUTANTS = (
     Mutant("lora", "B_randn", BRandn, ("lora.identity-at-init", "lora.zero-init")),
     Mutant("lora", "B_tiny_eps", BTinyEps, ("lora.identity-at-init", "lora.zero-init", "lora.step0-gradient")),
@@ -184,10 +206,14 @@ MUTANTS = (
     Mutant("lora", "A_kaiming_uniform", AKaimingUniform, ("lora.gaussian-a",), survives=("lora.zero-init",)),
     Mutant("lora", "confined_to_top_r", ConfinedToTopR, ("lora.full-space", "lora.forward"),
            survives=("lora.identity-at-init", "lora.zero-init")),
+    Mutant("lora", "merge_unscaled", MergeUnscaled, ("lora.merge", "lora.unmerge"), survives=("lora.forward",)),
+    Mutant("lora", "unmerge_unscaled", UnmergeUnscaled, ("lora.unmerge",), survives=("lora.merge", "lora.forward")),
+    Mutant("lora", "merge_factored_otherwise (control)", MergeFactoredOtherwise, (),
+           survives=("lora.merge", "lora.unmerge")),
     Mutant("lora", "merged_forward (control)", MergedForward, (),
            survives=("lora.forward", "lora.scaling", "lora.identity-at-init", "rslora.forward", "lora.low-rank-form",
                      "lora.full-space")),
 )
 
-EXPECTED_MUTANTS = 17
-EXPECTED_KILLS = 30
+EXPECTED_MUTANTS = 20
+EXPECTED_KILLS = 33

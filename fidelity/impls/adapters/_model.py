@@ -20,6 +20,7 @@ suite's x (..., d_in) as one sequence (1, N, d_in), which is what every transfor
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import torch
@@ -87,12 +88,53 @@ class InModel(nn.Module):
         return y.reshape(*x.shape[:-1], y.shape[-1])
 
 
+def merge_paths(model: nn.Module, index: int = 0, proj: str = "q_proj"):
+    """The library's deployment path, each call on a deep copy of the whole model taken then (so it reads the live
+    trainables, and the model the other checks drive stays unmerged): `model.merge_adapter(name)` (model_mixin.py,
+    which calls each LoRALayer's `merge_adapter`, lora.py:864), returning the (weight, bias) it stores in layer `index`'s
+    projection; and `merge_adapter` then `model.reset_adapter()` (lora.py:883), returning the weight left there."""
+
+    def projection(copied):
+        return getattr(copied.layers[index].self_attn, proj)
+
+    def merged():
+        copied = copy.deepcopy(model)
+        copied.merge_adapter(ADAPTER)
+        layer = projection(copied)
+        return layer.weight.detach(), layer.bias.detach() if layer.bias is not None else None
+
+    def unmerged():
+        copied = copy.deepcopy(model)
+        copied.merge_adapter(ADAPTER)
+        copied.reset_adapter()
+        return projection(copied).weight.detach()
+
+    return merged, unmerged
+
+
+def merge_source(variant: str) -> tuple:
+    """Where the library merges and resets the layer (a `sources()` entry for the review's "merge" topic): LoRALinear's
+    merge_adapter / reset_adapter for LoRA (the W0 ± s B A itself is LoRA.com / com_inv, lora.py:141, 145, beside
+    VeRA's identical lines); for DoRA, those methods' DoRA branch, `delta_w` (B A) and `dora_merge`."""
+    from adapters.methods import lora
+
+    if variant == "lora":
+        return (lora.LoRALinear, r"def (merge_adapter|reset_adapter)\(|^\s+delta_w = self\.maybe_t\(lora\.delta_w\)$|"
+                r"self\.weight\.data = lora\.com(_inv)?\(self\.weight\.data, delta_w\)$", 0)
+    return (lora, r"^\s+return self\.lora_B @ self\.lora_A$|def dora_merge\(|^\s+v = weights \+ added$|"
+            r"norm_scale = m\.weight / torch\.linalg\.norm\(v|^\s+result = norm_scale \* v$|"
+            r"setattr\(lora, \"dora_w_o\"|self\.weight\.data = dora_merge\(|norm = compute_dora_norm\(w_o|"
+            r"delta_w = compute_dora_add_com_inv\(|^\s+result = weights \* norm\.unsqueeze", 0)
+
+
 def adapted(module: nn.Module, layer: nn.Module, weight, bias, roles: dict, buffers: dict | None = None,
-            realised: dict | None = None) -> AdaptedLayer:
+            realised: dict | None = None, model: nn.Module | None = None) -> AdaptedLayer:
     """The AdaptedLayer of one projection (`module` is `layer` itself or its InModel): the untouched base is a fresh
-    nn.Linear holding the suite's weight and bias; each parameter of `module` is mapped to its role or to the base."""
+    nn.Linear holding the suite's weight and bias; each parameter of `module` is mapped to its role or to the base.
+    With `model` (whose first decoder layer's q_proj is `layer`), the library's merge and reset (`merge_paths`)."""
+    merge, unmerge = merge_paths(model) if model is not None else (None, None)
     result = AdaptedLayer(module, fresh_linear(weight, bias), roles, buffers=buffers or {}, realised=realised or {},
-                          weight=layer.weight, param_roles={})
+                          weight=layer.weight, param_roles={}, merge=merge, unmerge=unmerge)
     owners: dict[int, str] = {}
     for name, view in result.roles.items():
         for t in view.storage:

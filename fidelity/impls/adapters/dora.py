@@ -16,11 +16,15 @@ the forward (lora.py:966-967) computes m / ‖W0 + B A‖_c ⊙ (W0 x + b + s B 
 - `orig_result` is the layer's full output, bias included (`layer_output = super().forward(input_states)`,
   lora.py:953), so the bias is scaled by m / ‖·‖_c (lora.py:478, whose docstring calls it "the layer output w_0x");
 - the norm is not detached (§4.3 treats ‖V + ΔV‖_c as a constant), so the gradients of A and B get the norm term.
+The merge (`model.merge_adapter`, LoRALinear.merge_adapter lora.py:872-876 -> `dora_merge`, lora.py:482-492) stores
+m (W0 + B A)/‖W0 + B A‖_c: B A without s = α/r (`delta_w` = B @ A, lora.py:135), the bias unchanged; so with α ≠ r it is
+neither the paper's W' nor the library's own forward. Its undo, `model.reset_adapter()`, computes W0 back for DoRA
+(lora.py:891-893) but never writes it: the merged weight stays (no claim of the suite; bound as `unmerge`).
 """
 
 from __future__ import annotations
 
-from fidelity.impls.adapters._model import ADAPTER, adapted, attach, trainable_source
+from fidelity.impls.adapters._model import ADAPTER, adapted, attach, merge_source, trainable_source
 from fidelity.impls.base import Declaration
 from fidelity.impls.roles import flat
 
@@ -42,11 +46,11 @@ def provides(options: dict) -> str | None:
 def build(lib, weight, bias, config, calibration=None):
     cfg = lib.DoRAConfig(r=config.r, alpha=config.alpha, attn_matrices=["q"], dropout=0.0,
                          dtype=str(weight.dtype).removeprefix("torch."))
-    _, (layer,) = attach(lib, [(weight, bias)], cfg)
+    model, (layer,) = attach(lib, [(weight, bias)], cfg)
     lora = layer.loras[ADAPTER]
     return adapted(layer, layer, weight, bias,
                    {"down": lora.lora_A, "up": lora.lora_B, "magnitude": flat(lora.m.weight)},
-                   realised={"scaling": float(lora.scaling)})
+                   realised={"scaling": float(lora.scaling)}, model=model)
 
 
 def sources() -> dict:
@@ -65,6 +69,7 @@ def sources() -> dict:
                     r"layer_output = super\(\)\.forward\(input_states\)|"
                     r"norm = compute_dora_norm\(self\.weight, last_lora\.delta_w\)|"
                     r"layer_output = compute_dora_deltaw\(layer_output", 0),
+        "merge": merge_source("dora"),
         "trainable": trainable_source(),
         "citation": (adapter_config.DoRAConfig, r"2402\.09353", 0),
     }
@@ -108,6 +113,20 @@ DECLARATIONS = (
         # bias-free with α = r the gradients are exactly the norm-differentiated reading's; otherwise any role may lead
         signature=r"^gradient of '(?:down|up|magnitude)' differs from the paper's formula by .*(?:they equal the norm "
         r"differentiated reading's \[|" + _BIAS_OR_SCALE + ")",
+    ),
+    Declaration(
+        claim="dora.merge", kind="known_bug", variant="dora", link=f"{_URL}#L876",
+        rationale="model.merge_adapter -> LoRALinear.merge_adapter stores `dora_merge(self.weight.data, delta_w, "
+        "lora.m)` (lora.py:872, 876) with delta_w = B @ A (lora.py:135), and dora_merge returns m (W + added)/‖W + "
+        "added‖_c (lora.py:488-490): LoRA's scale s = α/r is dropped from both the direction and its norm, so the "
+        "merged weight is m (W0 + B A)/‖W0 + B A‖_c instead of the paper's m (W0 + s B A)/‖W0 + s B A‖_c; the bias is "
+        "left unchanged, as the paper's. Measured (float64, d_in=20, d_out=36, r=4, uneven W, random m, A, B): merged "
+        "weight against the paper's 0 with α = r, 0.47 with α = 2r; against the s-less reading 0 at both. (It also "
+        "differs from the library's own forward, lora.py:966-967, whenever α ≠ r or there is a bias: output "
+        "difference 3.9 at α = 2r, 2.2 at α = r with a bias)",
+        # only a weight failure, and only where α ≠ r: the bias margin within tolerance ("≤ 1" as committed)
+        signature=r"^the merged layer is not the paper's W_eff, b_eff: weight margin [^,]+, bias margin "
+        r"(?:≤ 1|0[^,]*|\d(?:\.\d+)?e-\d+|1), .*\[d_in=\d+, d_out=\d+, r=(\d+), alpha=(?!\1,)[^,]+, ",
     ),
 )
 ALTERNATIVE_FAILS_FOR = {}  # no deviation declared: known bugs have no alternative property

@@ -14,7 +14,7 @@ the rsLoRA cells are N/A.
 from __future__ import annotations
 
 from fidelity.checks import InitDistribution
-from fidelity.impls.adapters._model import ADAPTER, adapted, attach, trainable_source
+from fidelity.impls.adapters._model import ADAPTER, adapted, attach, merge_source, trainable_source
 from fidelity.impls.base import Declaration
 
 VARIANT = "lora"
@@ -31,10 +31,10 @@ def provides(options: dict) -> str | None:
 def build(lib, weight, bias, config, calibration=None):
     cfg = lib.LoRAConfig(r=config.r, alpha=config.alpha, attn_matrices=["q"], dropout=0.0, init_weights="lora",
                          dtype=str(weight.dtype).removeprefix("torch."))
-    _, (layer,) = attach(lib, [(weight, bias)], cfg)
+    model, (layer,) = attach(lib, [(weight, bias)], cfg)
     lora = layer.loras[ADAPTER]
     return adapted(layer, layer, weight, bias, {"down": lora.lora_A, "up": lora.lora_B},
-                   realised={"scaling": float(lora.scaling)})
+                   realised={"scaling": float(lora.scaling)}, model=model)
 
 
 def sources() -> dict:
@@ -48,6 +48,7 @@ def sources() -> dict:
         "scaling": (lora.LoRA.__init__, r"self\.scaling = self\.lora_alpha / self\.r", 0),
         "forward": (lora.LoRA.forward, r"@ torch\.t\(self\.lora_A\) @|"
                     r"hidden_states = hidden_states \* self\.scaling", 0),
+        "merge": merge_source("lora"),
         "trainable": trainable_source(),
         "citation": (adapter_config.LoRAConfig, r"2106\.09685", 0),
     }

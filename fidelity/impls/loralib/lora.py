@@ -9,13 +9,17 @@ tensors. `lora_dropout=0` (the checks run without dropout).
 `merge_weights=False`, so that the trainable factors drive the forward: with loralib's default `merge_weights=True`,
 `eval()` adds s·BA into the base weight in place and the forward then skips A and B (the library's deployment path,
 which its README documents together with this switch: "This can be disabled by passing `merge_weights=False` to LoRA
-layers", README.md:146 at the commit below). The merge itself is not a claim of the paper.
+layers", README.md:146 at the commit below). That deployment path is bound for the merge claims (LoRA §4.1, "store
+W = W0 + BA … recover W0 by subtracting BA") on a deep copy of the layer, with the library's own switch set on the copy
+(`merge_weights=True`): `eval()` runs `Linear.train(False)`, which adds T(B A)·s into `weight.data`, and a following
+`train()` subtracts it again. The layer the other checks drive is never merged.
 
 loralib has no rank-stabilised scaling (its scaling is fixed at `lora_alpha / r`): the rsLoRA cells are N/A.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.metadata
 import re
 from pathlib import Path
@@ -52,9 +56,30 @@ def build(lib, weight, bias, config, calibration=None) -> AdaptedLayer:
             layer.bias.copy_(bias)
     lib.mark_only_lora_as_trainable(layer)  # the library's own freeze: every parameter without "lora_" in its name
     layer.eval()
+
+    def deployed() -> "torch.nn.Module":
+        """A deep copy of the live layer (its state at call time), merged by loralib's own path: with the library's
+        `merge_weights` switch on, `eval()` (Linear.train(False)) adds T(B A)·s into `weight.data` and sets `merged`."""
+        twin = copy.deepcopy(layer)
+        twin.merge_weights = True
+        twin.eval()  # loralib's merge
+        assert twin.merged, "loralib did not merge the copy"
+        return twin
+
+    def merge():
+        twin = deployed()
+        return twin.weight.detach().clone(), (twin.bias.detach().clone() if twin.bias is not None else None)
+
+    def unmerge():
+        twin = deployed()
+        twin.train(True)  # loralib's unmerge: subtracts T(B A)·s from `weight.data`
+        assert not twin.merged, "loralib did not unmerge the copy"
+        return twin.weight.detach().clone()
+
     return AdaptedLayer(module=layer, base=fresh_linear(weight, bias),
                         roles={"down": layer.lora_A, "up": layer.lora_B},
-                        weight=layer.weight, realised={"scaling": float(layer.scaling)})
+                        weight=layer.weight, realised={"scaling": float(layer.scaling)},
+                        merge=merge, unmerge=unmerge)
 
 
 def _metadata() -> Path:
@@ -73,6 +98,8 @@ def sources() -> dict:
         "scaling": (layers.Linear, r"self\.scaling = self\.lora_alpha / self\.r", 0),
         "forward": (layers.Linear.forward, r"if self\.r > 0 and not self\.merged|result = F\.linear\(x, T\(self|"
                     r"result \+= \(self\.lora_dropout", 0),
+        "merge": (layers.Linear.train, r"if self\.merge_weights and (not )?self\.merged|"
+                  r"self\.weight\.data [-+]= T\(self\.lora_B @ self\.lora_A\) \* self\.scaling", 0),
         "trainable": (utils.mark_only_lora_as_trainable, r"^\s+p\.requires_grad = False$", 2),
         "citation": (_metadata(), r"^\*\*LoRA: Low-Rank|^Paper: https://arxiv\.org/abs/", 0),
     }

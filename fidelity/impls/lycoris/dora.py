@@ -58,6 +58,7 @@ def sources() -> dict:
                     r"\.norm\(dim=1\)$|\) \+ torch\.finfo\(weight\.dtype\)\.eps|scale = dora_scale\.to|"
                     r"return weight \* scale", 0),
         "trainable": _locon.trainable_source(),
+        "merge": _locon.merge_source(),
         "citation": (locon.log_wd, r"LoRA \(DoRA\)", 0),
     }
 
@@ -132,6 +133,23 @@ DECLARATIONS = (
         "mentions it)",
         link=_NORM_LINK,
         signature=r"they equal the norm differentiated reading",
+    ),
+    Declaration(
+        claim="dora.merge",
+        kind="known_bug",
+        variant="dora",
+        rationale="LyCORIS's merge, `merge_to(1.0)` (base.py), stores `get_merged_weight` = apply_weight_decompose(W0 + "
+        "s B A) (locon.py:236), the same `_weight_decompose` as the forward, so the merged weight is m (V + ∆V)/"
+        "(‖V + ∆V‖_c + finfo(dtype).eps), not the paper's m (V + ∆V)/‖V + ∆V‖_c (the bias is left alone, as the "
+        "paper has it). Measured: on the small-norm witnesses (12→10, r=4, row norms ~1e-4) the merged weight is off "
+        "the paper's by 125× the T-fwd tolerance in float64 and float32 (146× with bias, seed 7), and equals the eps "
+        "reading to 0.0 (float64) and 0.022 (float32) of it; in the check's own draws it fails at ordinary row norms "
+        "too (d_in=2, d_out=2, r=1, float64, smallest row norm 0.026: margin 1.72 from the paper, 0.0 from the eps "
+        "reading); the merged weight equals the forward's effective weight to 9e-17 there. At unit norms it hides "
+        "below rounding. Nothing in LyCORIS states the eps. " + _EPS,
+        link=_EPS_LINK,
+        signature=r"^the merged layer is not the paper's W_eff, b_eff: weight margin [^,]+, bias margin "
+                  r"(≤ 1|0(\.\d+)?|1|\d(\.\d+)?e-\d+),",
     ),
     Declaration(
         claim="dora.citation",

@@ -40,6 +40,7 @@ def sources() -> dict:
                     r"diff_weight = self\.make_weight|new_weight = base_weight \+|delta_weight = new_weight|"
                     r"delta = self\.op\(|return base \+ delta", 0),
         "trainable": _locon.trainable_source(),
+        "merge": _locon.merge_source(),
         # the installed package's own description of the algorithm (no arXiv id); the citation is in its docs
         "citation": (config_sdk, r'description="Standard LoRA / LoCon adapter\.\"', 1),
     }

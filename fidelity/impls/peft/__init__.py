@@ -58,6 +58,35 @@ def _peft():
     return peft
 
 
+def _merge_paths(layer):
+    """PEFT's deployment path on a copy of the layer: `merge()` (what `merge_and_unload` stores in the base layer) and
+    `merge()` then `unmerge()`; None where the layer has no such methods."""
+    if not (hasattr(layer, "merge") and hasattr(layer, "unmerge")):
+        return None, None
+
+    def merged():
+        copied = copy.deepcopy(layer)
+        copied.merge()
+        base = copied.get_base_layer()
+        return base.weight.detach(), base.bias.detach() if base.bias is not None else None
+
+    def unmerged():
+        copied = copy.deepcopy(layer)
+        copied.merge()
+        copied.unmerge()
+        return copied.get_base_layer().weight.detach()
+
+    return merged, unmerged
+
+
+def merge_source() -> tuple:
+    """Where PEFT's LoRA-family layers merge and unmerge (a `sources()` entry for the review's "merge" topic)."""
+    from peft.tuners.lora import layer
+
+    return (layer.Linear, r"def (merge|unmerge)\(|base_layer\.weight\.data (\+|-)= |weight\.data (\+|-)= |"
+                          r"delta_weight = self\.get_delta_weight|dora_factor = |new_weight = ", 0)
+
+
 def trainable_source() -> tuple:
     """Where PEFT freezes everything but the adapter, the same code for every tuner: a `sources()` entry for the
     review's "trainable" topic, (object, line pattern, lines of context)."""
@@ -149,8 +178,9 @@ class PeftBinding(Binding):
         frozen = {role: buffers[n] for n, role in getattr(adapter, "BUFFER_NAMES", {}).items()}
         realised = {"scaling": float(layer.scaling["default"])} if hasattr(layer, "scaling") else {}
         regularizer = adapter.regularizer(model, layer) if hasattr(adapter, "regularizer") else None
+        merge, unmerge = _merge_paths(layer)
         return AdaptedLayer(layer, frozen_copy, roles, param_roles, realised, frozen, layer.get_base_layer().weight,
-                            regularizer=regularizer)
+                            regularizer=regularizer, merge=merge, unmerge=unmerge)
 
     def sources(self, variant: str, topic: str) -> list[SourceRef]:
         peft = _peft()

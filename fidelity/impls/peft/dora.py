@@ -17,7 +17,7 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from fidelity.impls.peft import trainable_source
+    from fidelity.impls.peft import merge_source, trainable_source
     from peft.tuners.lora import config, dora
 
     return {
@@ -27,6 +27,7 @@ def sources() -> dict:
                     r"lora_weight=lora_weight\.detach\(\)|weight_norm = weight_norm\.detach\(\)|mag_norm_scale = |"
                     r"base_result = base_result - bias|result_dora = ", 0),
         "trainable": trainable_source(),
+        "merge": merge_source(),
         "citation": (config.LoraConfig, r"2402\.09353", 0),
     }
 

@@ -17,7 +17,7 @@ def peft_config(peft, config):
 
 def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
-    from fidelity.impls.peft import trainable_source
+    from fidelity.impls.peft import merge_source, trainable_source
     from peft.tuners.lora import layer, model
 
     return {
@@ -25,6 +25,7 @@ def sources() -> dict:
         "scaling": (layer.LoraLayer.update_layer, r"self\.scaling\[adapter_name\] = |if use_rslora", 0),
         "forward": (layer.Linear.forward, r"torch_result_dtype = result\.dtype|lora_B\(lora_A\(dropout", 1),
         "trainable": trainable_source(),
+        "merge": merge_source(),
         "citation": (model.LoraModel, r"2106\.09685", 0),
     }
 

@@ -24,6 +24,7 @@ TOPIC_PATTERNS = {
     "scaling": r"self\.(scaling|coeff) = |coeff \* |root = torch",
     "trainable": r"requires_grad_|nn\.Parameter|register_buffer",
     "citation": r"arXiv:",
+    "merge": r"def (un)?merged|return (self\.base\.weight \+|merged - )|merged, _ = ",
     "calibration": r"= calibration\.reshape|# \([^)]*\) (covariance|statistic)|torch\.linalg\.svd\(w|keep = |"
                    r"rows of Vᵀ|self\.lora_[AB] = |register_buffer\(\"asvd_|base\.weight\.sub_",
 }
@@ -101,7 +102,8 @@ class ReferenceBinding(Binding):
         param_roles.update({"base.weight": "base.weight", "base.bias": "base.bias"})
         realised = {"scaling": float(getattr(module, "scaling", getattr(module, "coeff", 1.0)))}
         return AdaptedLayer(module, frozen_copy, roles, param_roles, realised, buffers, module.base.weight,
-                            regularizer=getattr(module, "regularizer", None))
+                            regularizer=getattr(module, "regularizer", None), merge=getattr(module, "merged", None),
+                            unmerge=getattr(module, "unmerged", None))
 
     def _module(self, variant):
         """The reference module the (possibly mutated) class comes from."""

@@ -43,10 +43,17 @@ class DoraLinear(nn.Module):
         # W' x + b = W0 x + b + (scale − 1) W0 x + scale · s B A x: the bias stays outside the decomposition
         return self.base(x) + (scale - 1) * F.linear(x, self.base.weight) + scale * lora
 
+    def merged(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """§4.1: DoRA "can be merged with the pre-trained weight before inference": W' = m (V + ∆V)/‖V + ∆V‖_c, the
+        bias unchanged."""
+        direction = self.base.weight + self.scaling * self.lora_B @ self.lora_A
+        return (self.lora_m / self.column_norm())[:, None] * direction, self.base.bias
+
 
 ADAPTERS = {"dora": DoraLinear}
 TOPICS = {
     "init": r"self\.lora_[ABm] = |init\.(normal_|kaiming)",
     "forward": r"def forward|direction = |return torch\.linalg\.norm|scale = |lora = |return self\.base",
+    "merge": r"def merged|direction = |return \(self\.lora_m",
     "trainable": r"requires_grad_|nn\.Parameter",
 }

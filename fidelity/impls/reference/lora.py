@@ -29,5 +29,14 @@ class LoraLinear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, d_in)
         return self.base(x) + self.scaling * (x @ self.lora_A.T) @ self.lora_B.T  # (N, d_out)
 
+    def merged(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """§4.1, deployment: "store W = W0 + BA and perform inference as usual" (the bias is unchanged)."""
+        return self.base.weight + self.scaling * self.lora_B @ self.lora_A, self.base.bias
+
+    def unmerged(self) -> torch.Tensor:
+        """§4.1: "we can recover W0 by subtracting BA" from the stored W."""
+        merged, _ = self.merged()
+        return merged - self.scaling * self.lora_B @ self.lora_A
+
 
 ADAPTERS = {"lora": LoraLinear}

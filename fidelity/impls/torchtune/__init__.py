@@ -6,13 +6,21 @@ Both bound layers (`LoRALinear`, `DoRALinear`) are built directly (`build`), the
 layer up (recipes/lora_finetune_single_device.py `_setup_model`): construct it (torchtune's layers take no dtype
 argument, so it is moved to the suite's dtype with `.to(dtype)`), load the base weight and bias with
 `load_state_dict(strict=False)`, initialise DoRA's magnitude with the layer's own `initialize_dora_magnitude()`,
-then `set_trainable_params(layer, get_adapter_params(layer))`. The layer's `lora_a.weight` (r, d_in) and
+then `set_trainable_params(layer, get_adapter_params(layer))`. Deployment (`merge`) goes through torchtune's only merge
+path, the one every LoRA/DoRA recipe runs when saving (recipes/lora_finetune_single_device.py `save_checkpoint`):
+`get_merged_lora_ckpt(state_dict, rank=r, alpha=alpha)` (_utils.py:158-207) on the model's state dict, here a copy of
+the layer held as a child module (the function finds adapted modules by the `.lora_a.weight` suffix); the merged
+`weight` and `bias` are read back from the returned state dict. torchtune has no unmerge, so `unmerge` is None.
+The layer's `lora_a.weight` (r, d_in) and
 `lora_b.weight` (d_out, r) are the paper's A and B as stored; no view is needed.
 """
 
 from __future__ import annotations
 
+import copy
+
 import torch
+from torch import nn
 
 from fidelity.impls.base import AdaptedLayer, fresh_linear
 from fidelity.impls.library import LibraryBinding
@@ -45,4 +53,37 @@ def set_up(lib, cls, weight: torch.Tensor, bias: torch.Tensor | None, config) ->
         roles["magnitude"] = layer.magnitude
     scaling = layer.scaling if hasattr(layer, "scaling") else layer.alpha / layer.rank
     return AdaptedLayer(module=layer, base=fresh_linear(weight, bias), roles=roles, weight=layer.weight,
-                        realised={"scaling": float(scaling)})
+                        realised={"scaling": float(scaling)}, merge=_merged(peft, layer, config))
+
+
+def _merged(peft, layer, config):
+    """The (weight, bias) torchtune's `get_merged_lora_ckpt` stores for `layer`, read at call time on a deep copy."""
+
+    def merged():
+        holder = nn.Module()
+        holder.layer = copy.deepcopy(layer)  # the function merges in place: never the layer the checks drive
+        state = {k: v.detach().clone() for k, v in holder.state_dict().items()}
+        out = peft.get_merged_lora_ckpt(state, rank=config.r, alpha=config.alpha)
+        leftover = [k for k in out if "lora" in k or "magnitude" in k]
+        if leftover:
+            raise RuntimeError(f"get_merged_lora_ckpt left adapter keys {leftover}")
+        return out["layer.weight"], out.get("layer.bias")
+
+    return merged
+
+
+def merge_source(variant: str) -> tuple:
+    """Where torchtune merges `variant` ("lora" or "dora"), a `sources()` entry for the review's "merge" topic."""
+    import inspect
+
+    from torchtune.modules.peft import _utils
+
+    lines = {
+        "dora": r"if lora_magnitude is not None:|base_weight = state_dict|lora_weight = \(alpha / rank\)|"
+                r"merged_weight = base_weight|weight_norm = torch\.linalg\.norm|mag_norm_scale = |"
+                r"merged_weight \*= |state_dict\[f\"\{module\}\.weight\"\] = merged_weight",
+        "lora": r"# Otherwise it is just vanilla LoRA|state_dict\[f\"\{module\}\.weight\"\] \+= |"
+                r"^\s+\(alpha / rank\) \* lora_b_weight @ lora_a_weight$",
+    }[variant]
+    # unwrapped: `@torch.no_grad` would point the citation at torch's _contextlib.py
+    return (inspect.unwrap(_utils.get_merged_lora_ckpt), lines, 0)

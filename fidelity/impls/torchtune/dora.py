@@ -10,6 +10,10 @@ decomposes the weight only (Eq. 2, 5) and torchtune's own merge, `get_merged_lor
 the weight and leaves the bias alone. Invisible at init (m / ‖W‖_c = 1) and on bias-free layers (Llama's); Qwen2's
 q/k/v projections have a bias (models/qwen2/_component_builders.py:349-375). One cause, three claims:
 dora.bias-outside, dora.decomposition (the bias part of the forward), dora.norm-constant (∂L/∂m gains g·b/‖V‖_c).
+The merge claim (dora.merge, bound through `get_merged_lora_ckpt`) shows the same bug from the other side: the merge
+is the paper's (m (V + ∆V)/‖V + ∆V‖_c, bias unchanged) and MATCHES, so on a layer with a bias the checkpoint the
+recipes save computes a different function from the trained forward (measured at random m, A, B, d_in=20, d_out=36,
+r=4, float64: max |forward − merged-layer output| = 2.21 = max |f(0) − b|; bias-free: 2e-15).
 
 torchtune 0.6.1 has neither rsLoRA (the scaling is always alpha / rank, dora.py `__init__`) nor a Gaussian init of A
 (always Kaiming-uniform, dora.py `_lora_a_init_params`): those cells are N/A.
@@ -43,6 +47,8 @@ def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
     from torchtune.modules.peft import _utils, dora
 
+    from fidelity.impls.torchtune import merge_source
+
     return {
         "init": (dora, r"nn\.init\.kaiming_uniform_|nn\.init\.zeros_|def initialize_dora_magnitude|"
                  r"base_weight = self\.weight\.to|lora_weight = self\.lora_b\.weight @|self\.magnitude\.copy_|"
@@ -52,6 +58,7 @@ def sources() -> dict:
                     r"lora_out = self\.lora_b|lora_weight = self\.lora_b\(|weight_norm = |mag_norm_scale = |"
                     r"dora_out = \($|mag_norm_scale - 1$|\) \* base_out|return dora_out", 0),
         "trainable": (_utils, r"if n in current_adapter_params:|v\.requires_grad_\(k in adapter_params\)", 1),
+        "merge": merge_source("dora"),
         "citation": (dora.DoRALinear, r"2402\.09353", 0),
     }
 

@@ -32,6 +32,8 @@ def sources() -> dict:
     """review topic -> (object, line pattern, lines of context before each match)."""
     from torchtune.modules.peft import _utils, lora
 
+    from fidelity.impls.torchtune import merge_source
+
     return {
         "init": (lora, r"# Initialize as in$|loralib/layers\.py#L119$|Initialize LoRA [AB] weight to|"
                  r"nn\.init\.kaiming_uniform_|nn\.init\.zeros_", 0),
@@ -39,6 +41,7 @@ def sources() -> dict:
         "forward": (lora.LoRALinear.forward, r"out = F\.linear\(x, self\.weight, self\.bias\)|lora_out = |"
                     r"return out \+ lora_out", 0),
         "trainable": (_utils, r"if n in current_adapter_params:|v\.requires_grad_\(k in adapter_params\)", 1),
+        "merge": merge_source("lora"),
         "citation": (lora.LoRALinear, r"2106\.09685", 0),
     }
 
