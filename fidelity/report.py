@@ -180,11 +180,56 @@ def _cell_view(result: CellResult) -> dict:
     }
 
 
+# The verdict words as the review's summary defines them (one vocabulary: a citation found is MATCHES there too)
+VERDICT_LEGEND = (
+    ("MATCHES", "the implementation does what the paper states, measured"),
+    ("DEVIATES-OK", "it departs on purpose, says so in its own docs or code, and the property it keeps instead holds"),
+    ("known bug", "it departs without saying so; the departure is declared with its evidence (a strict xfail)"),
+    ("DEVIATES", "it departs and nobody has declared it: a finding"),
+    ("STALE", "a declared departure that no longer happens: the declaration is out of date"),
+    ("N/A", "the implementation lacks the option or path the claim needs (the reason is given)"),
+    ("ERROR", "the check could not conclude (the error is shown, never a pass)"),
+)
+
+
+def _first_sentence(text: str, limit: int = 220) -> str:
+    """The first sentence of `text` (at a period followed by a space), cut at `limit` characters."""
+    head = re.split(r"(?<=[.;])\s(?=[A-Z])", text.strip(), maxsplit=1)[0].rstrip(".;")
+    return head if len(head) <= limit else head[:limit - 1].rstrip() + "…"
+
+
+def _summary(sections: list[dict], by_impl: dict[str, list[CellResult]], labels: list[str]) -> dict:
+    """The review's first screen: claim × implementation → verdict (linked to its point), every departure from the
+    paper with one line of why, and the verdict legend."""
+    from fidelity.results import outcome
+
+    rows = [{"index": i + 1, "title": s["title"], "id": s["claim"].id, "anchor": s["claim"].anchor,
+             "verdicts": [outcome(results[i]) for results in by_impl.values()]} for i, s in enumerate(sections)]
+    departures = []
+    for label, results in zip(labels, by_impl.values()):
+        for i, r in enumerate(results):
+            verdict = outcome(r)
+            if verdict in ("MATCHES", "N/A"):
+                continue
+            if r.declaration is not None and verdict in ("DEVIATES-OK", "known bug", "STALE"):
+                why = _first_sentence(r.declaration.rationale)
+                where = r.declaration.link
+            elif r.run.error:
+                why, where = _first_sentence(stable(r.run.error)), ""
+            else:
+                why, where = _first_sentence(stable(r.evidence.observation) if r.evidence else r.reason), ""
+            departures.append({"label": label, "index": i + 1, "id": r.claim.id, "anchor": r.claim.anchor,
+                               "verdict": verdict, "why": why, "where": where})
+    return {"labels": labels, "rows": rows, "departures": departures, "legend": VERDICT_LEGEND}
+
+
 def bottom_line(label: str, results: list[CellResult]) -> str:
     """One paragraph per implementation: no real bugs, or each real bug with its section number."""
+    from fidelity.results import outcome
+
     counts = {}
     for r in results:
-        counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+        counts[outcome(r)] = counts.get(outcome(r), 0) + 1
     tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
     bad = [(i + 1, r) for i, r in enumerate(results)
            if r.verdict in (Verdict.DEVIATES, Verdict.STALE, Verdict.ERROR)]
@@ -248,6 +293,7 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
            if spec.examples_fraction < 1.0 else "")
         + f", {profile.describe()}",
         bottom=[bottom_line(runner.bindings[i].label, rs) for i, rs in by_impl.items()],
+        summary=_summary(sections, by_impl, [runner.bindings[i].label for i in impl_names]),
     )
     return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
 

@@ -44,7 +44,8 @@ def test_a_deviation_is_reported_with_measured_numbers_and_the_falsifying_exampl
     text = _render(ReferenceBinding({"lora": AlphaNotOverR}, name="mutant"), "mutant")
     assert "VERDICT (mutant): DEVIATES. measured scale 16 ≠ claimed α/r = 2" in text
     assert "Falsifying example:" in text
-    assert "`lora.scaling` DEVIATES" in text.split("## Bottom line")[1]
+    summary = text.split("## Summary")[1].split("\n## ")[0]  # the first screen: bottom line, table, departures
+    assert "`lora.scaling` DEVIATES" in summary and "[§8 `lora.scaling`](#lora-scaling): **DEVIATES**" in summary
 
 
 def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path):

@@ -40,3 +40,4 @@ class LoraLinear(nn.Module):
 
 
 ADAPTERS = {"lora": LoraLinear}
+TOPICS = {"forward": r"def forward|return self\.base\(x\)"}
