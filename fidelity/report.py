@@ -276,6 +276,7 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
             "kind_text": KINDS[claim.kind],
             "cells": cells,
         })
+    _refer_to_earlier_code(sections, len(impl_names))
     impls = []
     for impl in impl_names:
         binding = runner.bindings[impl]
@@ -306,6 +307,19 @@ def _absent_lines(variant: str, runner: Runner, absent: dict[str, str]) -> list[
     if unbound:
         lines.append(f"{', '.join(unbound)} (no {variant} in the library, or not bound yet)")
     return lines
+
+
+def _refer_to_earlier_code(sections: list[dict], columns: int) -> None:
+    """Each implementation's distinct code excerpt is shown once: a later point quoting the same lines refers to the
+    first point that showed them (`same_as`)."""
+    for column in range(columns):
+        shown: dict[tuple, int] = {}
+        for index, section in enumerate(sections, start=1):
+            cell = section["cells"][column]
+            key = (cell["code_cite"], tuple(cell["code_lines"]))
+            cell["same_as"] = shown.get(key, 0) if cell["sources"] else 0
+            if cell["sources"] and key not in shown:
+                shown[key] = index
 
 
 def write_atomically(path: Path, text: str) -> None:

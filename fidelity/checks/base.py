@@ -179,8 +179,16 @@ def run_property(
 def falsifying_text(violation: Violation) -> str:
     """The failing example as hypothesis reports it, without its tool notes; how many other examples failed the same
     way depends on how close they came to the tolerance, so that count is console-only."""
-    notes = [n for n in getattr(violation, "__notes__", []) if n.strip()]
+    notes = [n for n in getattr(violation, "__notes__", []) if n.strip() and not _tool_note(n)]
     return "\n".join(noisy(n) if n.startswith("(note:") else n for n in notes)
+
+
+def _tool_note(note: str) -> bool:
+    """Hypothesis's advice to its user, not evidence: the explain phase's "these lines were always and only run by
+    failing test cases" (with this machine's paths), reproduce_failure and verbosity hints."""
+    head = note.lstrip()
+    return head.startswith(("Explanation:", "You can reproduce", "You can add @seed")) or "Verbosity.verbose" in note \
+        or "always and only run by failing test cases" in note
 
 
 def realised_state(layer) -> dict[str, torch.Tensor]:
