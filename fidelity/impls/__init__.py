@@ -95,7 +95,7 @@ def _ecosystem(name: str) -> Binding:
     from fidelity.recorded import RecordedError, load_recorded
 
     live = _load_spec(ECOSYSTEM[name], name)
-    if not live.unavailable() or os.environ.get("FIDELITY_RECORDED") == "0":
+    if not live.unavailable():
         return live
     try:
         return load_recorded(name) or live
