@@ -12,20 +12,33 @@ export FIDELITY_PAPERS_DIR ?= $(abspath ../shared/papers)
 SOAK_SEEDS ?= 2
 # the libraries verified in their own pinned environments (noxfile.py), beside the reference and PEFT
 ECOSYSTEM := loralib lycoris adapters torchtune
-.PHONY: review test freshness freshness-paths soak soak-ecosystem bench clean-venv ecosystem ecosystem-check \
+.PHONY: review test browser freshness freshness-paths soak soak-ecosystem bench clean-venv ecosystem ecosystem-check \
 	$(ECOSYSTEM:%=record-%) $(ECOSYSTEM:%=check-%) $(ECOSYSTEM:%=soak-%)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[peft,ecosystem]"
+	$(PY) -m pip install --quiet "torch==2.13.0" -e ".[peft,ecosystem,browser]"
 	touch $@
 
 review: $(VENV)/.installed
 	$(PY) -m fidelity.report $(VARIANT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(PY) -m pytest fidelity/ tests/ -q -n auto
+
+# Chromium for the matrix page's browser test: Debian's package, installed where this runs as root with apt-get;
+# elsewhere a loud note (that test then skips, saying why).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the matrix page's browser test (apt-get, a minute or two)"; \
+	    { apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq chromium >/dev/null 2>&1; }; } || \
+	      echo "WARNING: apt-get could not install chromium: tests/test_matrix_page.py will be SKIPPED"; \
+	  else \
+	    echo "WARNING: no chromium here (install it: sudo apt-get install chromium): tests/test_matrix_page.py will be SKIPPED"; \
+	  fi; }
 
 # The committed reviews, index and results file are what the code produces now (CI runs this after `make test`).
 freshness: $(VENV)/.installed

@@ -63,7 +63,8 @@ def _evidence(data: dict | None, passed: bool) -> Evidence | None:
     if data is None:
         return None
     return Evidence(passed=passed, observation=data["observation"], examples=data["examples"],
-                    witness=data.get("witness", ""), falsifying=data.get("falsifying", ""), token=data.get("token", ""))
+                    witness=data.get("witness", ""), falsifying=data.get("falsifying", ""), token=data.get("token", ""),
+                    figure=data.get("figure", {}))
 
 
 class _Shown(str):
@@ -125,7 +126,7 @@ class RecordedBinding(Binding):
         if (d := record.get("declaration")) is not None:
             declaration = Declaration(claim=claim.id, kind=d["kind"], rationale=d["rationale"], variant=variant,
                                       alternative=_Shown(d["alternative"]) if d["alternative"] else None, preserves=tuple(d["preserves"]),
-                                      link=d["link"], signature=d["signature"])
+                                      link=d["link"], signature=d["signature"], where=d.get("where") or "the recording")
         alternative = None
         if (a := record.get("alternative")) is not None:
             alt_status = Status(a["status"])

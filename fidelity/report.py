@@ -28,6 +28,7 @@ from pathlib import Path
 
 import jinja2
 
+from fidelity.inference import infer
 from fidelity.kinds import KINDS
 from fidelity.output import OutputError, OutputLock, check_writable, write_set
 from fidelity.papers.records import Paper, PaperRecordError, load_paper
@@ -99,7 +100,7 @@ def verdict_line(result: CellResult) -> str:
     """The `VERDICT: …` text of one cell (review-format.md §2)."""
     ev, v = result.evidence, result.verdict
     if v is Verdict.MATCHES:
-        return f"{ev.token}." if ev and ev.token else "MATCHES."
+        return "MATCHES."  # one vocabulary: a citation found is MATCHES too (its evidence says what was found)
     if v is Verdict.DEVIATES_OK:
         d = result.declaration
         return f"DEVIATES-OK. {d.rationale}; preserved: {', '.join(d.preserves) or 'none declared'}."
@@ -116,40 +117,25 @@ def verdict_line(result: CellResult) -> str:
     return f"ERROR. {stable(result.run.error)}"
 
 
-def inference(result: CellResult) -> str:
-    """What follows from the measurement and the declaration, in one or two sentences."""
-    v = result.verdict
-    if v is Verdict.MATCHES:
-        return "The measured behaviour is what the paper states for this point."
-    if v is Verdict.DEVIATES_OK:
-        alt = result.alternative.evidence
-        return (f"The paper's property does not hold, on purpose: the implementation declares the deviation and "
-                f"its alternative property holds ({stable(alt.observation)}); every claim it preserves MATCHES. "
-                f"Evidence: {result.declaration.link or 'the declaration'}.")
-    if v is Verdict.DEVIATES and result.known_bug:
-        if result.alternative is not None and result.alternative.evidence is not None \
-                and result.alternative.evidence.passed:
-            return (f"A known bug, characterised exactly: the property the binding declares for it holds in place of "
-                    f"the paper's ({stable(result.alternative.evidence.observation)}). The binding's evidence: "
-                    f"{result.declaration.rationale} ({result.declaration.link}).")
-        if result.alternative is not None and result.alternative.evidence is not None:
-            return (f"A known bug inside a declared deviation: the binding departs from the paper on purpose (its "
-                    f"alternative property is stated in the declaration), and that alternative fails the way the "
-                    f"declared known bug does ({stable(result.alternative.evidence.observation)}). The binding's "
-                    f"evidence: "
-                    f"{result.declaration.rationale} ({result.declaration.link}).")
-        return (f"A known bug, declared by the binding with its evidence: {result.declaration.rationale} "
-                f"({result.declaration.link}).")
-    if v is Verdict.DEVIATES:
-        return "An undeclared departure from the paper: a bug until someone declares a rationale for it."
-    if v is Verdict.STALE:
-        return "The binding's declaration is out of date and should be removed."
-    if v is Verdict.NA:
-        return "Not checked here."
-    return "The check could not run to a conclusion; the error is shown above, not hidden as a pass."
+_LINE_END_HYPHEN = re.compile(r"\b([a-z]+)- ([a-z]+)\b|\b([A-Z]+)- ([A-Z]+)\b")
+_LIGATURES = str.maketrans({"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl"})
 
 
-def _cell_view(result: CellResult) -> dict:
+def quote_reading(claim, quote: str) -> str:
+    """How to read a located quote whose text extraction damaged it: the claim's own `reading` (mathematics the
+    extraction flattened: a fraction, a superscript, a ⊙ sign), else the quote with line-end hyphens joined
+    ("LAN- GUAGE"); "" when the quote reads as located."""
+    if not quote:
+        return ""
+    if claim.reading:
+        return f"{claim.reading}. This is what the check encodes; the quote above is the extraction as located."
+    joined = _LINE_END_HYPHEN.sub(lambda m: "".join(g for g in m.groups() if g), quote)
+    if joined == quote:
+        return ""
+    return f"“{joined.translate(_LIGATURES)}” (the extraction left a line-end hyphen in the located text)."
+
+
+def _cell_view(result: CellResult, check=None, spec=None) -> dict:
     ev = result.evidence
     refs = [s for s in result.sources if s.lines]
     if result.run.error and result.verdict is Verdict.ERROR:
@@ -175,7 +161,7 @@ def _cell_view(result: CellResult) -> dict:
         "no_code": "(no source lines: " + (result.run.error or "the binding reports none") + ")",
         "observation": observation,
         "falsifying": stable(ev.falsifying).strip() if ev and ev.falsifying else "",
-        "inference": inference(result),
+        "inference": infer(result, check, spec),
         "verdict_line": verdict_line(result),
     }
 
@@ -241,29 +227,34 @@ def bottom_line(label: str, results: list[CellResult]) -> str:
     return f"**{label}**: {len(bad)} point(s) need attention: {listed} ({tally})."
 
 
+def claim_order(spec, papers: list[Paper]) -> list[str]:
+    """The review's points: paper by paper in TOML order, with the citation points last (review-format.md §3)."""
+    order = {c.id: (i, j) for i, p in enumerate(papers) for j, c in enumerate(p.claims)}
+    return sorted(spec.claims, key=lambda cid: (spec.claims[cid].kind == "citation", order.get(cid, (len(papers), 0))))
+
+
 def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=print,
-           sources: dict[str, PaperSource] | None = None) -> str:
+           sources: dict[str, PaperSource] | None = None, figures: dict[str, str] | None = None) -> str:
     """Run every cell of one variant and return its review as markdown (paper texts from `sources` when given, as
-    `prepare` resolved them, else from `papers_dir`)."""
+    `prepare` resolved them, else from `papers_dir`); its figures go into `figures` (`figures/NAME.svg` -> SVG) when
+    given, and the review links them."""
     from fidelity.variants import get_variant
 
     spec = get_variant(variant_name)
     papers = [(sources or {}).get(pid) or paper_source(load_paper(pid), papers_dir) for pid in spec.papers]
     absent = {impl: why for impl, b in runner.bindings.items() if (why := absence(b, spec))}
     impl_names = [impl for impl in runner.bindings if impl not in absent]
-    order = {c.id: (i, j) for i, p in enumerate(papers) for j, c in enumerate(p.paper.claims)}
-    # paper by paper in TOML order, with the citation points last (review-format.md §3)
-    claim_ids = sorted(spec.claims, key=lambda cid: (spec.claims[cid].kind == "citation",
-                                                     order.get(cid, (len(papers), 0))))
+    claim_ids = claim_order(spec, [p.paper for p in papers])
     by_impl: dict[str, list[CellResult]] = {impl: [] for impl in impl_names}
     sections = []
     for cid in claim_ids:
-        cells = []
+        cells, plots = [], []
         for impl in impl_names:
             result = runner.run(impl, spec.name, cid)
+            plots.append((runner.bindings[impl].label, result.evidence.figure if result.evidence else {}))
             progress(result.summary()[:160])
             by_impl[impl].append(result)
-            cells.append(_cell_view(result))
+            cells.append(_cell_view(result, spec.claims[cid], spec))
         claim = runner.claim(spec, cid)
         paper = next(p for p in papers if p.paper.arxiv_id == claim.paper_id)
         location, quote = paper.locate(claim)
@@ -272,11 +263,15 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
             "title": claim.title,
             "location": location,
             "quote": quote,
+            "reading": quote_reading(claim, quote),
+            "figure": _figure(figures, spec.name, claim, plots),
             "check": spec.claims[cid].__repr__(),
             "kind_text": KINDS[claim.kind],
             "cells": cells,
         })
     _refer_to_earlier_code(sections, len(impl_names))
+    for section in sections:
+        section["groups"] = _group_same_results(section["cells"])
     impls = []
     for impl in impl_names:
         binding = runner.bindings[impl]
@@ -320,6 +315,34 @@ def _refer_to_earlier_code(sections: list[dict], columns: int) -> None:
             cell["same_as"] = shown.get(key, 0) if cell["sources"] else 0
             if cell["sources"] and key not in shown:
                 shown[key] = index
+
+
+def _figure(figures: dict[str, str] | None, variant: str, claim, plots: list[tuple[str, dict]]) -> str:
+    """Draw the point's figure into `figures` and return its path relative to the review ("" when it has none)."""
+    from fidelity.figures import FIGURE_KINDS, draw
+
+    if figures is None or claim.kind not in FIGURE_KINDS:
+        return ""
+    svg = draw(claim.kind, f"{variant}: {claim.id}", plots)
+    if svg is None:
+        return ""
+    name = f"figures/{variant}-{claim.anchor}.svg"
+    figures[name] = svg
+    return name
+
+
+def _group_same_results(cells: list[dict]) -> list[dict]:
+    """Implementations with the same observation, inference and verdict on one point share one block (each still
+    shows its own code), so a six-implementation review does not say the same thing six times."""
+    groups: dict[tuple, dict] = {}
+    for cell in cells:
+        key = (cell["observation"], cell["falsifying"], cell["inference"], cell["verdict_line"])
+        group = groups.setdefault(key, {"cells": [], **{k: cell[k] for k in
+                                                         ("observation", "falsifying", "inference", "verdict_line")}})
+        group["cells"].append(cell)
+    for group in groups.values():
+        group["labels"] = ", ".join(c["impl_label"] for c in group["cells"])
+    return list(groups.values())
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -445,12 +468,15 @@ def produce(plan: Plan, everything: bool, progress=print, record: bool = False) 
             progress(plan.runner.run(*cell).summary()[:160])
         return {f"recorded/{impl}.json": to_json(recorded_document(plan.runner, plan.names, impl))}
 
-    files = {f"{name}.md": render(name, plan.runner, None, progress, plan.sources) for name in plan.names}
+    figures: dict[str, str] = {}
+    files = {f"{name}.md": render(name, plan.runner, None, progress, plan.sources, figures) for name in plan.names}
+    files.update(figures)
     if everything:
         for cell in plan.runner.cells():  # the cells a review leaves out (a variant an implementation lacks): N/A
             plan.runner.run(*cell)
         files["index.md"] = render_index(plan.runner, plan.names)
         files["results.json"] = to_json(document(plan.runner, plan.names))
+        files["matrix.html"] = matrix_page(plan.runner, plan.names)
     return files
 
 
@@ -558,6 +584,18 @@ def _by_directory(out: Path, files: dict[str, str]) -> dict[Path, dict[str, str]
     for name, text in files.items():
         groups.setdefault((out / name).parent, {})[Path(name).name] = text
     return groups
+
+
+def matrix_page(runner: Runner, names: list[str]) -> str:
+    """reviews/matrix.html (fidelity/matrix.py), its claims in each review's order."""
+    from fidelity.matrix import page
+    from fidelity.variants import get_variant
+
+    order = {}
+    for name in names:
+        spec = get_variant(name)
+        order[name] = claim_order(spec, [load_paper(pid) for pid in spec.papers])
+    return page(runner, names, order)
 
 
 def render_index(runner: Runner, names: list[str]) -> str:

@@ -80,12 +80,14 @@ def cell_record(result: CellResult, exact: bool = False, recorded: bool = False)
             "witness": ev.witness,
             "falsifying": text(ev.falsifying).strip(),
             "token": ev.token,
+            **({"figure": ev.figure} if ev.figure else {}),
         }
     if result.run.error:
         record["error" if result.verdict is Verdict.ERROR else "not_applicable"] = text(result.run.error)
     if result.declaration is not None:
         d = result.declaration
-        record["declaration"] = {"kind": d.kind, "rationale": d.rationale, "link": d.link, "signature": d.signature,
+        record["declaration"] = {"kind": d.kind, "rationale": d.rationale, "link": d.link, "where": d.where,
+                                 "signature": d.signature,
                                  "alternative": repr(d.alternative) if d.alternative is not None else "",
                                  "preserves": list(d.preserves)}
     if result.alternative is not None:

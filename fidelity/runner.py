@@ -97,7 +97,7 @@ def run_check(check, subject: Subject, profile: Profile) -> CheckRun:
         evidence.observation += subject.substitution_note()
     except Violation as v:
         evidence = Evidence(passed=False, observation=str(v), measured=v.measured, examples=1,
-                            token=getattr(v, "token", ""))
+                            token=getattr(v, "token", ""), figure=getattr(v, "figure", {}))
     except NotProvided as exc:  # a capability the check needs that the binding lacks (e.g. a multi-layer model)
         return CheckRun(Status.NOT_APPLICABLE, error=str(exc))
     except BaseException as exc:  # an implementation or a check that raises is an ERROR, never a crash

@@ -40,6 +40,12 @@ def stable(text: str) -> str:
     return _MARKED.sub(r"\2", text)
 
 
+def plotted(value: float, digits: int = 3) -> float:
+    """A number as a committed figure plots it: `digits` significant digits (a small plot resolves fewer), so that
+    rounding-level differences between machines do not reach the SVG."""
+    return float(f"{value:.{digits}g}")
+
+
 def figure(value: float, noise: float, digits: int = 3) -> str:
     """A measured `value` whose rounding noise is bounded by `noise` (e.g. its check's tolerance, which bounds the
     rounding of a correct computation and is far above what two machines differ by): committed to at most `digits`

@@ -41,6 +41,9 @@ class Evidence:
     witness: str = ""
     falsifying: str = ""  # the minimal failing example, as hypothesis reports it
     token: str = ""  # a kind-specific verdict word (citation: CITATION-CORRECT, NO_REFERENCE, …)
+    # plot-ready data of the witness (fidelity/figures.py), already rounded to what a small figure resolves, so that
+    # it is committed like the stable text: e.g. the fitted scale at each (α, r), σ_i/σ_1 of the update, init quantiles
+    figure: dict = field(default_factory=dict)
 
 
 @dataclass

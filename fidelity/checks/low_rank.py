@@ -15,7 +15,7 @@ from fidelity.cases import LayerCase
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, effective_weight, randomize, realised_state,
                                   run_property, set_state)
 from fidelity.numerics import fwd_tolerance
-from fidelity.stable import figure
+from fidelity.stable import figure, plotted
 
 
 class LowRank(Check):
@@ -34,6 +34,7 @@ class LowRank(Check):
     def run(self, subject: Subject, profile) -> Evidence:
         spec = subject.variant
         vacuous = []  # examples where the bound is at least min(d_out, d_in): every matrix satisfies it
+        plot = {}  # the witness's σ_i/σ_1 of the measured update (None: below the rounding bound), for the figure
 
         def prop(case, record):
             config = subject.config(case)
@@ -50,6 +51,11 @@ class LowRank(Check):
             bound = float(torch.linalg.matrix_norm(
                 2 * fwd_tolerance(case.torch_dtype, spec.inner_length(case), w_abs + b64)))
             excess = float(sv[rank]) if rank < len(sv) else 0.0
+            if record.runs == 1 and float(sv[0]) > 0:
+                top = float(sv[0])
+                plot.update(rank=rank, bound=plotted(bound / top, 1),
+                            sigma=[plotted(float(s) / top, 2) if float(s) > bound else None
+                                   for s in sv[:min(len(sv), rank + 4)]])
             measured = {"sigma_1": float(sv[0]), "sigma_rank_plus_1": excess, "rounding_bound": bound}
             if not (excess <= bound):
                 raise Violation(f"the update has rank > {rank}: σ_{rank + 1} = {figure(excess, bound)} exceeds the "
@@ -61,7 +67,7 @@ class LowRank(Check):
             if rank >= min(case.d_in, case.d_out):
                 vacuous.append(str(case))
 
-        return run_property(
+        evidence = run_property(
             prop, profile, subject,
             observation=lambda rec: f"the measured update has σ_(rank+1) below the rounding bound while σ_1 is far "
             f"above it in all {rec.examples} examples{rec.worst_clause('worst σ_(rank+1)/bound')}"
@@ -69,3 +75,5 @@ class LowRank(Check):
                if len(vacuous) == rec.examples else f" ({len(vacuous)} of them vacuous: rank bound ≥ min(d_out, d_in))"
                if vacuous else ""),
         )
+        evidence.figure = plot
+        return evidence

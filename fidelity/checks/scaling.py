@@ -22,7 +22,7 @@ from fidelity.cases import inputs
 from fidelity.checks.base import (Check, Evidence, Subject, Violation, build_randomized, realised_state, run_property,
                                   set_state)
 from fidelity.numerics import decomp_k, eps, fwd_tolerance
-from fidelity.stable import figure
+from fidelity.stable import figure, plotted
 
 
 class Scaling(Check):
@@ -57,6 +57,8 @@ class Scaling(Check):
                 raise RuntimeError(f"non-vacuity guard: the unscaled update is zero on this input [{case}]")
             return float((dy * z).sum()) / zz, float(tol.norm()) / zz**0.5
 
+        plot = []  # the witness's (α, rank, ŝ, claimed) points, for the review's figure
+
         def prop(case, record):
             measured, worst = {}, 0.0
             config, layer, weight, bias, state = build_randomized(subject, case)
@@ -75,6 +77,9 @@ class Scaling(Check):
                 s_claimed = self.law(point_case, point_config)
                 measured[f"{label}s_measured"], measured[f"{label}s_claimed"] = s_hat, s_claimed
                 measured[f"{label}s_tolerance"] = tol
+                if record.runs == 1:
+                    plot.append([point_case.alpha, getattr(point_case, spec.rank_field), plotted(s_hat, 4),
+                                 plotted(s_claimed, 4)])
                 m = abs(s_hat - s_claimed) / tol if tol else float("inf")
                 worst = max(worst, m)
                 if not (m <= 1.0):
@@ -84,7 +89,7 @@ class Scaling(Check):
                                     f"{figure(tol, tol * 1e-6, 2)}) [{point_case}]", measured)
             record.add(case, worst, measured)
 
-        return run_property(
+        evidence = run_property(
             prop, profile, subject,
             observation=lambda rec: f"scale measured from the output change equals {self.law_text} at (α, "
             f"{spec.rank_field}), (2α, {spec.rank_field}) and a zero-padded larger {spec.rank_field} in all "
@@ -92,6 +97,9 @@ class Scaling(Check):
             f"{figure(rec.first_measured.get('s_measured', math.nan), rec.first_measured.get('s_tolerance', 0.0), 6)})"
             f"{rec.worst_clause()}",
         )
+        if plot:
+            evidence.figure = {"law": self.law_text, "rank_field": spec.rank_field, "points": plot}
+        return evidence
 
 
 class InitScaling(Check):

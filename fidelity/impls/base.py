@@ -138,6 +138,22 @@ def source_lines(obj: Any, display_root: Path, display_prefix: str, pattern: str
     return refs or [SourceRef(shown, first, (lines[0].rstrip("\n"),))]
 
 
+def _caller_line() -> str:
+    """`path:line` of the code that constructs a Declaration (the first frame outside this module and the
+    dataclass's generated __init__), relative to the repository when inside it."""
+    import sys
+
+    frame = sys._getframe(2)
+    while frame is not None and (frame.f_code.co_filename == __file__ or frame.f_code.co_filename.startswith("<")):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    path = Path(frame.f_code.co_filename).resolve()
+    root = Path(__file__).resolve().parents[2]
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    return f"{shown}:{frame.f_lineno}"
+
+
 @dataclass(frozen=True)
 class Declaration:
     """A binding's statement about one claim: a deliberate deviation, or a known bug.
@@ -158,8 +174,13 @@ class Declaration:
     preserves: tuple[str, ...] = ()
     link: str = ""
     signature: str = ""  # known bugs: a regex the failing check's observation must match
+    # where it is written, `path:line` relative to the repository (found from the caller when not given): a review
+    # cites it for a declaration that has no link of its own
+    where: str = field(default="", compare=False)
 
     def __post_init__(self):
+        if not self.where:
+            object.__setattr__(self, "where", _caller_line())
         if self.kind not in ("deviation", "known_bug"):
             raise ValueError(f"declaration for {self.claim}: kind must be 'deviation' or 'known_bug'")
         if self.kind == "deviation" and self.alternative is None:

@@ -86,7 +86,7 @@ def load_declarations(path: str | Path) -> tuple[Declaration, ...]:
                 fields["alternative"] = _alternative(entry["alternative"], where)
                 fields["preserves"] = tuple(entry.get("preserves", ()))
             try:
-                out.append(Declaration(kind=kind, **fields))
+                out.append(Declaration(kind=kind, where=f"{path.name} [[{kind}]] #{i + 1}", **fields))
             except ValueError as exc:
                 raise DeclarationFileError(f"{where}: {exc}") from None
     return tuple(out)

@@ -38,6 +38,9 @@ class Claim:
     statement: str
     kind: str
     unverified: str = ""  # why the quote cannot be verified (no local text), empty when it can
+    # the quote's mathematics as the check reads it, where the text extraction damaged it (a flattened fraction α/r
+    # printed "αr", a lost superscript "Rd×r" for ℝ^{d×r}); empty when the quote reads correctly as located
+    reading: str = ""
 
     @property
     def anchor(self) -> str:
@@ -132,7 +135,7 @@ def parse_paper(text: str, source: Path | None = None) -> Paper:
             raise PaperRecordError(
                 f"{cw}: quote has fewer than {MIN_QUOTE_CHARS} letters or digits; quote a longer passage"
             )
-        unknown = set(c) - {"id", "title", "kind", "section", "quote", "statement", "unverified"}
+        unknown = set(c) - {"id", "title", "kind", "section", "quote", "statement", "unverified", "reading"}
         if unknown:
             raise PaperRecordError(f"{cw}: unknown field(s) {', '.join(sorted(unknown))}")
         claims.append(
@@ -145,6 +148,7 @@ def parse_paper(text: str, source: Path | None = None) -> Paper:
                 statement=" ".join(_require(c, "statement", str, cw).split()),
                 kind=kind,
                 unverified=unverified,
+                reading=" ".join(c.get("reading", "").split()),
             )
         )
     return Paper(
