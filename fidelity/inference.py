@@ -19,8 +19,8 @@ def _roles(names) -> str:
     return ", ".join(names) if names else "none"
 
 
-def _options(check) -> str:
-    return f" (with {', '.join(f'{k}={v!r}' for k, v in check.options.items())})" if check.options else ""
+def _option_list(check) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in check.options.items())
 
 
 def _num(x: float) -> str:
@@ -53,16 +53,16 @@ def _formula(check, claim, ev, spec) -> str:
         scale = ""
     compared = (f"the stated reading ({check.reading_text})" if getattr(check, "reading", None)
                 else f"the paper's W_eff as `effective_weight` in fidelity/variants/{spec.name}.py writes it{scale}")
-    return (f"Compared with {compared}{_options(check)}, recomputed in float64 from the realised trainables after "
+    return (f"Compared with {compared}, recomputed in float64 from the realised trainables after "
             f"moving them to random states: the layer computes that formula away from init too, where a wrong scale, "
             f"a missing term or a term on the wrong side would exceed the rounding bound by orders of magnitude.")
 
 
 def _identity(check, claim, ev, spec) -> str:
     if spec.identity == "exact":
-        return (f"Fine-tuning starts from the pretrained function exactly{_options(check)}: the adapter adds not even "
+        return (f"Fine-tuning starts from the pretrained function exactly: the adapter adds not even "
                 f"rounding at init, so a non-zero factor or a bias added twice would show as a non-zero difference.")
-    return (f"The layer starts as the pretrained one{_options(check)} up to the rounding of the rewritten weight, the "
+    return (f"The layer starts as the pretrained one up to the rounding of the rewritten weight, the "
             f"least a W_res + initial-term split allows; a residual built from other factors than the adapter's "
             f"would exceed that bound.")
 
@@ -112,7 +112,7 @@ def _citation(check, claim, ev, spec) -> str:
     observed = ev.observation if ev else ""
     named = ("with its first author and year" if "not named" not in observed
              else "by its arXiv id alone (no author or year beside it), which is enough")
-    return (f"The implementation's own text names arXiv:{check.paper}{_options(check)} {named} to trace the method "
+    return (f"The implementation's own text names arXiv:{check.paper} {named} to trace the method "
             f"to the paper checked here.")
 
 
@@ -126,7 +126,7 @@ def _confinement(check, claim, ev, spec) -> str:
 
 def _reconstruction(check, claim, ev, spec) -> str:
     tail = (" and the residual is the tail, orthogonal to an independently computed basis," if check.tail else "")
-    return (f"The frozen residual plus the adapter's initial term gives W back{_options(check)}{tail} so the split "
+    return (f"The frozen residual plus the adapter's initial term gives W back{tail} so the split "
             f"loses nothing of W and the adapter owns exactly its part.")
 
 
@@ -145,10 +145,13 @@ TEXTS: dict[str, Callable] = {
     "reconstruction": _reconstruction,
     "optimality": lambda c, cl, ev, spec: (
         "The initial term attains the weighted Eckart–Young minimum, below the plain SVD's crop: it is the best "
-        f"rank-r approximation in the weighting the paper names{_options(c)}."),
+        f"rank-r approximation in the weighting the paper names."),
     "calibration_statistic": lambda c, cl, ev, spec: (
-        f"The init is the paper's statistic of the calibration rows{_options(c)}, recomputed independently in float64 "
-        "from the same rows: any other statistic (centred, damped, another power) would differ beyond its bound."),
+        (f"Fed as {c.samples} batches, the rows give the same init as in one: the statistic ({c.reading.text}) weighs "
+         "every row equally, however they are batched." if c.samples > 1 else
+         f"The init is the paper's statistic of the calibration rows ({c.reading.text}), recomputed independently in "
+         "float64 from the same rows: any other statistic (centred, damped, another power) would differ beyond its "
+         "bound.")),
     "calibration_contract": lambda c, cl, ev, spec: (
         "Missing or too few calibration rows are refused before anything changes: an uncalibrated layer cannot pass "
         "as a calibrated one."),
@@ -169,18 +172,18 @@ TEXTS: dict[str, Callable] = {
         + (f", undone by {c.inverse_text}" if c.inverse_text else "")
         + ": the rotation the paper constructs, not a reflection or an unbounded map."),
     "orthogonality": lambda c, cl, ev, spec: (
-        f"The transform preserves norms at the states drawn{_options(c)}: it is orthogonal, as the paper's "
-        "construction requires."),
+        f"The transform preserves norms {'at its own init' if c.at_init else 'at random trained states'}"
+        f"{', ' + c.fix_text if c.fix_text else ''}: it is orthogonal, as the paper's construction requires."),
     "sign_invariance": lambda c, cl, ev, spec: (
         "The function ignores the SVD's arbitrary signs (while flipping U alone changes it): no sign "
         "canonicalisation is needed, and a basis-dependent trainable would have shown."),
     "gain_bounds": lambda c, cl, ev, spec: (
-        f"'{c.role}' keeps the 1+ELU gain positive, on its piecewise law and C¹ at 0{_options(c)}: no singular value "
+        f"'{c.role}' keeps the 1+ELU gain positive, on its piecewise law and C¹ at 0: no singular value "
         "can be switched off or flipped by training."),
     "runtime_off": lambda c, cl, ev, spec: (
         "Setting the coefficient to 0 switches the adapter off whatever was trained: the base model is one call away."),
     "init_value": lambda c, cl, ev, spec: (
-        f"At init '{c.role}' holds {c.text}{_options(c)}, the value the paper's formula gives."),
+        f"At init '{c.role}' holds {c.text}, the value the paper's formula gives."),
     "influence": lambda c, cl, ev, spec: (
         "No trainable is dead weight: every tensor, and every coordinate, row and column probed, moves the output."),
     "validation": lambda c, cl, ev, spec: (
@@ -216,22 +219,28 @@ def infer(result, check, spec) -> str:
         writer = TEXTS.get(result.claim.kind)
         if writer is None or check is None:
             return f"So the claim holds at every state drawn ({result.claim.title})."
-        return writer(check, result.claim, result.evidence, spec)
+        text = writer(check, result.claim, result.evidence, spec)
+        if not check.options:
+            return text
+        return f"With {_option_list(check)}: {text[0].lower() + text[1:] if text[1:2].islower() else text}"
     if v is Verdict.DEVIATES_OK:
         d, alt = result.declaration, result.alternative.evidence
         kept = ", ".join(f"`{c}`" for c in d.preserves) or "none declared"
-        return (f"The paper's property does not hold, on purpose ({where_declared(d)}); in its place the declared "
+        return (f"The paper's property (“{result.claim.title}”) does not hold, on purpose ({where_declared(d)}); in its "
+                f"place the declared "
                 f"alternative `{d.alternative!r}` holds ({stable(alt.observation)}), and the claims it keeps "
                 f"({kept}) are checked as their own points.")
     if v is Verdict.DEVIATES and result.known_bug:
         d, alt = result.declaration, result.alternative
         if alt is not None and alt.evidence is not None and alt.evidence.passed:
             return (f"A known bug, characterised exactly: the property declared for it holds in place of the paper's "
-                    f"({stable(alt.evidence.observation)}). Evidence: {d.rationale} ({where_declared(d)}).")
+                    f"“{result.claim.title}” ({stable(alt.evidence.observation)}). "
+                    f"Evidence: {d.rationale} ({where_declared(d)}).")
         if alt is not None and alt.evidence is not None:
             return (f"A known bug inside a declared deviation: the declared alternative fails the way the known bug "
                     f"does ({stable(alt.evidence.observation)}). Evidence: {d.rationale} ({where_declared(d)}).")
-        return f"A known bug, declared with its evidence: {d.rationale} ({where_declared(d)})."
+        return (f"A known bug on “{result.claim.title}”, declared with its evidence: "
+                f"{d.rationale} ({where_declared(d)}).")
     if v is Verdict.DEVIATES:
         return "An undeclared departure from the paper: a bug until someone declares a rationale for it."
     if v is Verdict.STALE:

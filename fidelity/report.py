@@ -135,6 +135,11 @@ def quote_reading(claim, quote: str) -> str:
     return f"“{joined.translate(_LIGATURES)}” (the extraction left a line-end hyphen in the located text)."
 
 
+def _one_line_calls(text: str) -> str:
+    """Hypothesis prints a failing example's call over one line per argument; a review shows it on one line."""
+    return re.sub(r",?\n\)", ")", re.sub(r"\(\s+", "(", re.sub(r"\n[ \t]+", " ", text)))
+
+
 def _cell_view(result: CellResult, check=None, spec=None) -> dict:
     ev = result.evidence
     refs = [s for s in result.sources if s.lines]
@@ -160,7 +165,7 @@ def _cell_view(result: CellResult, check=None, spec=None) -> dict:
         "code_lines": code_lines,
         "no_code": "(no source lines: " + (result.run.error or "the binding reports none") + ")",
         "observation": observation,
-        "falsifying": stable(ev.falsifying).strip() if ev and ev.falsifying else "",
+        "falsifying": _one_line_calls(stable(ev.falsifying).strip()) if ev and ev.falsifying else "",
         "inference": infer(result, check, spec),
         "verdict_line": verdict_line(result),
     }
@@ -260,7 +265,8 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
         location, quote = paper.locate(claim)
         sections.append({
             "claim": claim,
-            "title": claim.title,
+            # two citation points read "Citation": name the paper
+            "title": f"{claim.title} of {paper.paper.short_name}" if claim.title == "Citation" else claim.title,
             "location": location,
             "quote": quote,
             "reading": quote_reading(claim, quote),
@@ -291,7 +297,8 @@ def render(variant_name: str, runner: Runner, papers_dir: Path | None, progress=
         bottom=[bottom_line(runner.bindings[i].label, rs) for i, rs in by_impl.items()],
         summary=_summary(sections, by_impl, [runner.bindings[i].label for i in impl_names]),
     )
-    return "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
+    text = "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", text)  # the template's blocks leave runs of blank lines
 
 
 def _absent_lines(variant: str, runner: Runner, absent: dict[str, str]) -> list[str]:
@@ -336,12 +343,19 @@ def _group_same_results(cells: list[dict]) -> list[dict]:
     shows its own code), so a six-implementation review does not say the same thing six times."""
     groups: dict[tuple, dict] = {}
     for cell in cells:
-        key = (cell["observation"], cell["falsifying"], cell["inference"], cell["verdict_line"])
-        group = groups.setdefault(key, {"cells": [], **{k: cell[k] for k in
-                                                         ("observation", "falsifying", "inference", "verdict_line")}})
+        key = (cell["inference"], cell["verdict_line"])
+        group = groups.setdefault(key, {"cells": [], "inference": cell["inference"],
+                                        "verdict_line": cell["verdict_line"]})
         group["cells"].append(cell)
     for group in groups.values():
         group["labels"] = ", ".join(c["impl_label"] for c in group["cells"])
+        # one observation when the implementations measured the same, else each its own (e.g. its KS statistic)
+        seen: dict[tuple, list[str]] = {}
+        for c in group["cells"]:
+            seen.setdefault((c["observation"], c["falsifying"]), []).append(c["impl_label"])
+        shared = len(seen) == 1
+        group["observations"] = [{"who": "" if shared else ", ".join(who), "text": obs, "falsifying": fals}
+                                 for (obs, fals), who in seen.items()]
     return list(groups.values())
 
 
