@@ -60,11 +60,11 @@ def _formula(check, claim, ev, spec) -> str:
 
 def _identity(check, claim, ev, spec) -> str:
     if spec.identity == "exact":
-        return (f"Fine-tuning starts from the pretrained function exactly: the adapter adds not even "
-                f"rounding at init, so a non-zero factor or a bias added twice would show as a non-zero difference.")
-    return (f"The layer starts as the pretrained one up to the rounding of the rewritten weight, the "
-            f"least a W_res + initial-term split allows; a residual built from other factors than the adapter's "
-            f"would exceed that bound.")
+        return ("Fine-tuning starts from the pretrained function exactly: the adapter adds not even "
+                "rounding at init, so a non-zero factor or a bias added twice would show as a non-zero difference.")
+    return ("The layer starts as the pretrained one up to the rounding of the rewritten weight, the "
+            "least a W_res + initial-term split allows; a residual built from other factors than the adapter's "
+            "would exceed that bound.")
 
 
 def _zero_side(check, claim, ev, spec) -> str:
@@ -79,12 +79,12 @@ def _liveness(check, claim, ev, spec) -> str:
     dead = {r.name for r in spec.roles} - set(live)
     tail = (f"; {_roles(dead)} receive an exactly zero gradient until then, as the init implies" if dead
             else "; none is dead")
-    return f"The first optimiser step moves {_roles(live)}{tail}: the paper's training dynamics, not only its values."
+    return f"The first optimiser step moves {_roles(live)}{tail}: the stated training dynamics, not only the init values."
 
 
 def _inventory(check, claim, ev, spec) -> str:
-    return (f"Exactly the paper's trainables ({_roles(r.name for r in spec.roles)}) train and the base stays frozen, "
-            f"so the parameter count the paper reports is the one trained.")
+    return (f"Exactly the stated trainables ({_roles(r.name for r in spec.roles)}) train and the base stays frozen, "
+            f"so the parameter count is the closed form's, nothing more.")
 
 
 def _merge(check, claim, ev, spec) -> str:
@@ -144,14 +144,17 @@ TEXTS: dict[str, Callable] = {
     "confinement": _confinement,
     "reconstruction": _reconstruction,
     "optimality": lambda c, cl, ev, spec: (
-        "The initial term attains the weighted Eckart–Young minimum, below the plain SVD's crop: it is the best "
-        f"rank-r approximation in the weighting the paper names."),
+        (f"The initial term attains the weighted Eckart–Young minimum for M = {c.weighting.text}, below the plain "
+         "SVD's crop: it is the best rank-r approximation in that weighting, and a basis from another weighting would "
+         "sit above the minimum.") if c.weighting is not None else
+        ("The initial term attains the Eckart–Young minimum: it is the best rank-r approximation of W, and any other "
+         "rank-r split would sit above it.")),
     "calibration_statistic": lambda c, cl, ev, spec: (
-        (f"Fed as {c.samples} batches, the rows give the same init as in one: the statistic ({c.reading.text}) weighs "
+        f"Fed as {c.samples} batches, the rows give the same init as in one: the statistic ({c.reading.text}) weighs "
          "every row equally, however they are batched." if c.samples > 1 else
          f"The init is the paper's statistic of the calibration rows ({c.reading.text}), recomputed independently in "
          "float64 from the same rows: any other statistic (centred, damped, another power) would differ beyond its "
-         "bound.")),
+         "bound."),
     "calibration_contract": lambda c, cl, ev, spec: (
         "Missing or too few calibration rows are refused before anything changes: an uncalibrated layer cannot pass "
         "as a calibrated one."),
@@ -204,6 +207,22 @@ TEXTS: dict[str, Callable] = {
         "The update is linear in the steering coefficient: reversing α reverses the update."),
     "regularizer": lambda c, cl, ev, spec: (
         "The term added to the loss is the paper's regulariser, weight included, at random trained states."),
+    "support": lambda c, cl, ev, spec: (
+        "Each trainable moves exactly its stated entries of the core between U and Vh, and every one of them ("
+        + "; ".join(f"'{g.role}' {g.text}" for g in c.regions) + "): a block on the wrong coordinates, a gain that "
+        "mixes directions or a part left unused would have shown."),
+    "sibling": lambda c, cl, ev, spec: (
+        f"Built from the same weight and rows ({c.calibration_text}), the variant's basis, initial term and singular "
+        f"values are {c.sibling}'s, while ordinary rows make the two differ: the equivalence belongs to that case, not "
+        "to a code path the two share."),
+    "spectrum": lambda c, cl, ev, spec: (
+        "The operator on the frozen subspace coordinates, measured through the probe, is symmetric with its "
+        f"eigenvalues {c.interval_text or c.expected_text}{' (' + c.fix_text + ')' if c.fix_text else ''}: what it "
+        "does to the subspace is settled by its spectrum, not read from the code."),
+    "degenerate": lambda c, cl, ev, spec: (
+        f"The degenerate case is measured against {c.sibling} built by the same implementation, not assumed: the two "
+        f"agree where stated and elsewhere differ by exactly {c.difference_text}, far above rounding, so the relation "
+        "holds as stated and no further."),
 }
 
 

@@ -37,4 +37,8 @@ KINDS: dict[str, str] = {
     "regularizer": "K14 the term added to the training loss is the paper's regulariser, weight included",
     "seeded": "K06 frozen random tensors are a function of the seed alone: rebuilt from it they are identical, from another seed different",
     "sharing": "K06 the frozen random matrices are shared by every adapted layer; the trainables are per layer",
+    "sibling": "K26 in a degenerate case the spec names, the variant computes what a sibling variant computes (same implementation, weight and calibration rows)",
+    "spectrum": "K13/K14 the operator on the frozen subspace coordinates is symmetric with its eigenvalues in the stated interval (a contraction for [0, 1]) or at the stated values (a projector)",
+    "support": "K05/K10 each trainable acts on exactly its stated entries of the core on the frozen subspace coordinates, and on every one of them",
+    "degenerate": "K26 a documented degenerate configuration against its sibling variant at random trained values: equal where stated, different by exactly the stated amount elsewhere",
 }

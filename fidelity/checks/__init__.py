@@ -6,6 +6,7 @@ from fidelity.checks.calibration_statistic import CalibrationStatistic
 from fidelity.checks.citation import Citation
 from fidelity.checks.confinement import Confinement
 from fidelity.checks.decomposition import Decomposition
+from fidelity.checks.degenerate import Degenerate
 from fidelity.checks.formula import Formula
 from fidelity.checks.gain_bounds import GainBounds
 from fidelity.checks.gradient_path import GradientPath
@@ -29,8 +30,11 @@ from fidelity.checks.runtime_off import RuntimeOff
 from fidelity.checks.seeded import Seeded
 from fidelity.checks.scaling import InitScaling, Scaling
 from fidelity.checks.sharing import Sharing
+from fidelity.checks.sibling import Sibling
 from fidelity.checks.sign_invariance import SignInvariance
+from fidelity.checks.spectrum import Spectrum
 from fidelity.checks.steering_linearity import SteeringLinearity
+from fidelity.checks.support import Support
 from fidelity.checks.validation import Validation
 from fidelity.checks.zero_side import ZeroSide
 
@@ -38,12 +42,12 @@ CHECKS = {c.kind: c for c in (
     Bias, CalibrationRequired, CalibrationStatistic, Citation, Confinement, Decomposition, Formula, GainBounds,
     GradientPath, Identity, Influence, InitDistribution, InitValue, Invariance, Inventory, Liveness, LowRank, Merge,
     NearIdentity, NormBound, Optimality, Orthogonality, Reconstruction, Regularizer, Rotation, RuntimeOff, Scaling, Seeded, Sharing,
-    SignInvariance, SteeringLinearity, Validation, ZeroSide,
+    Sibling, SignInvariance, Spectrum, SteeringLinearity, Support, Validation, ZeroSide, Degenerate,
 )}
 
 __all__ = [
     "CHECKS", "Bias", "CalibrationRequired", "CalibrationStatistic", "Citation", "Confinement", "Decomposition",
     "Formula", "GainBounds", "GradientPath", "Identity", "Influence", "InitDistribution", "InitScaling", "InitValue", "Invariance",
     "Inventory", "Liveness", "LowRank", "Merge", "NearIdentity", "NormBound", "Optimality", "Orthogonality", "Reconstruction",
-    "Regularizer", "Rotation", "RuntimeOff", "Scaling", "Seeded", "Sharing", "SignInvariance", "SteeringLinearity", "Validation", "ZeroSide",
+    "Regularizer", "Rotation", "RuntimeOff", "Scaling", "Seeded", "Sharing", "Sibling", "SignInvariance", "Spectrum", "SteeringLinearity", "Support", "Validation", "ZeroSide", "Degenerate",
 ]

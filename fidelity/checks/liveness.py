@@ -10,7 +10,9 @@ gradient moves a parameter under an optimiser that normalises its steps (Adam tu
 
 Step 1 backpropagates a fresh G: with the same linear loss, a normalised factor stepped off zero (DeLoRA's B under a
 B = 0 init, whose columns enter only through b_i/‖b_i‖) lands exactly on that loss's stationary direction, and its
-gradient vanishes for that one loss rather than because the parameter is unused.
+gradient vanishes for that one loss rather than because the parameter is unused. The step has norm `step` (1 unless
+a claim says otherwise): a role clamped to a range (antipasto_ablate's strength, clamp(α, 0, 1) from α = 0.05) leaves
+the range under a unit step and its gradient is then exactly zero by construction, so such a claim steps by less.
 """
 
 from __future__ import annotations
@@ -45,14 +47,16 @@ class Liveness(Check):
     kind = "liveness"
     topic = "init"
 
-    def __init__(self, live: frozenset[str] | None = None, options: dict | None = None):
+    def __init__(self, live: frozenset[str] | None = None, options: dict | None = None, step: float = 1.0):
         super().__init__(options)
+        self.step = step  # norm of the SGD step taken on each live role before step 1
         # the roles claimed live at step 0; None: the spec's live_at_step0. Another set states an implementation's
         # declared alternative pattern (PEFT's DeLoRA: B = 0 leaves A and λ dead where the paper's init has all live)
         self.live = None if live is None else frozenset(live)
 
     def __repr__(self) -> str:
         extra = [f"live={sorted(self.live)}"] if self.live is not None else []
+        extra += [f"step={self.step:g}"] if self.step != 1.0 else []
         return f"Liveness({', '.join(extra + ([str(self.options)] if self.options else []))})"
 
     def run(self, subject: Subject, profile) -> Evidence:
@@ -72,7 +76,7 @@ class Liveness(Check):
             with torch.no_grad():  # one SGD step of unit size on the live roles moves the zero side off zero
                 for name in live_at_step0:
                     grad = layer.grad(name)
-                    layer.write(name, layer.read(name) - grad / grad.norm())
+                    layer.write(name, layer.read(name) - self.step * grad / grad.norm())
             g = torch.randn(case.rows, case.d_out, generator=case.generator(stream=9), dtype=torch.float64)
             pattern, more = _gradient_pattern(layer, x, g, case, step=1)
             measured.update(more)
@@ -88,5 +92,6 @@ class Liveness(Check):
             profile,
             subject,
             observation=lambda rec: f"step-0 gradient live for '{live}', exactly zero for '{dead}', none on the base "
-            f"weights; after one SGD step every role is live; in all {rec.examples} examples",
+            f"weights; after one SGD step{f' of norm {self.step:g}' if self.step != 1.0 else ''} every role is live; "
+            f"in all {rec.examples} examples",
         )
