@@ -4,8 +4,11 @@ Each deviation names its rationale, the property that holds instead and the clai
 is DEVIATES-OK only while all of those hold, and STALE once the paper's own property holds again.
 """
 
-from fidelity.checks import Confinement, GainBounds, InitDistribution, InitScaling, Rotation, Scaling
+from fidelity.checks import (CalibrationStatistic, Confinement, GainBounds, InitDistribution, InitScaling, Rotation,
+                             Scaling)
 from fidelity.impls.base import Declaration
+from fidelity.variants import antipasto_ablate as ablate
+from fidelity.variants import antipasto_asvd, antipasto_corda
 from fidelity.variants import antipasto_rot as rot
 
 # antipasto_dplr against the LoRA paper (lora-lite's design, variants.md §3.2, review-format.md §3).
@@ -78,5 +81,60 @@ DECLARATIONS = (
         alternative=Rotation(**rot.ROTATION, bound=rot.block_angle_bound,
                              bound_text="2 arctan(√(b(b−1)/2) tan(θ_max/2))", saturate=rot.saturate),
         preserves=("antipasto.angle-bound", "antipasto.rotation-proper"),
+    ),
+    # antipasto_ablate against Arditi et al. 2024 (lora-lite's trainable ablation, variants.md §3.4, §4 row 19).
+    Declaration(
+        claim="ablate.unit-direction", kind="deviation", variant="antipasto_ablate",
+        rationale="ĉ = c / (‖c‖ + 1e-6): the guard against c = 0 leaves ĉᵀĉ = (‖c‖/(‖c‖ + 1e-6))², short of 1 by about "
+        "2·10⁻⁶/‖c‖ (below float32 rounding, lora-lite's dtypes, but not float64's), so full strength leaves that "
+        "fraction of r̂ in place; the contraction is kept (1 − coeff α̂ ‖ĉ‖² stays in [0, 1])",
+        alternative=ablate.GUARDED_UNIT,
+        preserves=("ablate.contraction", "ablate.forward"),
+    ),
+    Declaration(
+        claim="ablate.full-space", kind="deviation", variant="antipasto_ablate",
+        rationale="the docstring scopes the citation to the trainable form of directional ablation on one layer's "
+        "frozen basis: r̂ = U Ĉ is learned (the paper's is a fixed difference in means) and lies in span U_r, so the "
+        "update stays in span U_r ⊗ span Vh_r; at α = 1, coeff = 1 it is the paper's W − r̂ r̂ᵀ W for such an r̂ "
+        "(U_rᵀ W_res = 0)",
+        alternative=Confinement(confined=True),
+        preserves=("ablate.orthonormal-directions", "ablate.contraction", "ablate.citation"),
+    ),
+    # antipasto_corda and antipasto_asvd against CorDA (Eq. 2–3), ASVD (Eq. 8) and AntiPaSTO (Eq. 4): lora-lite's
+    # whitening, statistic and gain (variants.md §3.6–3.7, §4 rows 14–16); the readings are adjudicated in
+    # fidelity/variants/antipasto_corda.py and antipasto_asvd.py.
+    Declaration(
+        claim="corda.oriented-basis", kind="deviation", variant="antipasto_corda",
+        rationale="lora-lite whitens with C^{1/2}, SVD(W (C + εI)^{1/2}) and P = V'ᵀ_r (C + εI)^{-1/2}, so the frozen "
+        "basis is the rank-r minimiser of E‖(W − Ŵ)x‖² over the calibration rows, where the paper's SVD(W C) minimises "
+        "‖(W − Ŵ)C‖_F (input directions weighted by λ², not λ); and it damps every eigenvalue by an absolute ε = 1e-3, "
+        "where the paper damps only a singular C, relative to mean(diag C)",
+        alternative=CalibrationStatistic(reading=antipasto_corda.ROOT),
+        preserves=("corda.whitened-optimality", "corda.basis-reconstruction", "corda.identity-at-init"),
+    ),
+    Declaration(
+        claim="asvd.statistic", kind="deviation", variant="antipasto_asvd",
+        rationale="lora-lite scales input channel i by its RMS, (E x_i² + ε)^{1/2}, where Eq. 8 uses (mean_j |X_ij|)^0.5: "
+        "another pooling and another exponent. It is the diagonal of antipasto_corda's (C + εI)^{1/2}, so the truncation "
+        "minimises E‖(W − Ŵ)x‖² for uncorrelated channels and coincides with antipasto_corda on a diagonal covariance; "
+        "Eq. 8 gives neither",
+        alternative=CalibrationStatistic(reading=antipasto_asvd.RMS),
+        preserves=("asvd.rms-optimality", "asvd.diagonal-corda", "asvd.basis-reconstruction", "asvd.identity-at-init"),
+    ),
+    Declaration(
+        claim="antipasto.additive-steering", kind="deviation", variant="antipasto_corda",
+        rationale="antipasto's multiplicative gain S ⊙ (1 + ELU(coeff·g)) on the CorDA-oriented basis, in place of the "
+        "paper's additive S + α∆S (no rotation R_v): positive for every g and coeff, C¹ at g = 0, bounded by S under "
+        "suppress_only, at the price of the first-order antisymmetry in α",
+        alternative=GainBounds(),
+        preserves=("antipasto.coeff-zero", "corda.identity-at-init", "antipasto.confinement"),
+    ),
+    Declaration(
+        claim="antipasto.additive-steering", kind="deviation", variant="antipasto_asvd",
+        rationale="antipasto's multiplicative gain S ⊙ (1 + ELU(coeff·g)) on the ASVD-scaled basis, in place of the "
+        "paper's additive S + α∆S (no rotation R_v): positive for every g and coeff, C¹ at g = 0, bounded by S under "
+        "suppress_only, at the price of the first-order antisymmetry in α",
+        alternative=GainBounds(),
+        preserves=("antipasto.coeff-zero", "asvd.identity-at-init", "antipasto.confinement"),
     ),
 )
