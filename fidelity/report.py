@@ -194,7 +194,7 @@ def _summary(sections: list[dict], by_impl: dict[str, list[CellResult]], labels:
     paper with one line of why, and the verdict legend."""
     from fidelity.results import outcome
 
-    rows = [{"index": i + 1, "title": s["title"], "id": s["claim"].id, "anchor": s["claim"].anchor,
+    rows = [{"index": i + 1, "title": s["title"].replace("|", "\\|"), "id": s["claim"].id, "anchor": s["claim"].anchor,
              "verdicts": [outcome(results[i]) for results in by_impl.values()]} for i, s in enumerate(sections)]
     departures = []
     for label, results in zip(labels, by_impl.values()):

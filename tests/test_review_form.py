@@ -51,3 +51,10 @@ def test_damaged_quotes_carry_their_reading():
     assert "> We then scale ∆Wx by αr" in lora  # the quote as located ...
     assert "Reading: We then scale ∆Wx by α/r" in lora  # ... and how the check reads it
     assert "Reading: “LORA: LOW-RANK ADAPTATION OF LARGE LANGUAGE MODELS”" in lora
+
+
+def test_every_claim_kind_has_an_inference_writer():
+    from fidelity.inference import TEXTS
+    from fidelity.kinds import KINDS
+
+    assert set(KINDS) <= set(TEXTS), f"write the inference of {sorted(set(KINDS) - set(TEXTS))} in fidelity/inference.py"
