@@ -1,6 +1,7 @@
 """reviews/matrix.html in a real browser: headless Chromium (Debian's `chromium`, driven by Playwright) opens the
 committed page, applies filters through its controls and reads the visible counts from the DOM; they must equal the
-counts of reviews/results.json. The screenshot goes to .cache/fidelity/matrix.png (git-ignored) to be looked at.
+counts of reviews/results.json. The screenshots go to .cache/fidelity/matrix-all.png (unfiltered) and matrix.png (filtered), git-ignored, to be
+looked at.
 
 Skipped, with the reason, where Chromium or Playwright is absent (README "Two commands" installs both).
 """
@@ -61,6 +62,8 @@ def _shown(page) -> dict[str, int]:
 def test_unfiltered_counts_match_results(browser_page):
     expected = _expected()
     shown = _shown(browser_page)
+    SHOT.parent.mkdir(parents=True, exist_ok=True)
+    browser_page.screenshot(path=str(SHOT.with_name("matrix-all.png")))  # six implementations side by side
     assert shown.pop("total") == sum(expected.values())
     assert shown == dict(expected)
 
