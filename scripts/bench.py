@@ -27,6 +27,10 @@ FAMILIES = {
         "antipasto",
         "antipasto_dplr",
         "antipasto_rot",
+        "antipasto_ablate",
+        "antipasto_arrow",
+        "antipasto_corda",
+        "antipasto_asvd",
     ),
     "reparameterisation family": (
         "dora",
