@@ -39,9 +39,10 @@ def _scaling(check, claim, ev, spec) -> str:
                 others.append(f"{text} = {_num(value)}")
     where = f"α = {_num(alpha)}, r = {r}" if alpha is not None and r else str(case)
     contrast = (f"; the other laws give {', '.join(others)} there" if others else "")
+    moved = "with α and with the padded rank" if spec.pad_rank is not None else "with α"
     return (f"At the witness ({where}) {check.law_text} = {_num(claimed)}{contrast}. The fitted ŝ equals "
-            f"{check.law_text} there and moves with α and with the padded rank as {check.law_text} does at every "
-            f"example, so no other law fits.")
+            f"{check.law_text} there and moves {moved} as {check.law_text} does at every example, so no other law "
+            f"fits.")
 
 
 def _formula(check, claim, ev, spec) -> str:
